@@ -1,0 +1,52 @@
+"""The `newsletter` command: one group, a module of commands per concern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newsletter import __version__
+from newsletter.cli.app import App
+from newsletter.errors import NewsletterError
+
+
+class NewsletterGroup(click.Group):
+    """Turns a NewsletterError into its message on stderr and its exit code: no stack traces."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsletterError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=NewsletterGroup)
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (default: $NEWSLETTER_CONFIG, else ./newsletter.toml, else defaults).")
+@click.version_option(__version__, prog_name="newsletter")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """Weekly newsletter: ingest daily pages, choose the week's excerpts, and send them."""
+    ctx.obj = App(config_path)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from newsletter.cli import content, setup
+
+    for module in (setup, content):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="newsletter")

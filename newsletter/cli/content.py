@@ -1,0 +1,93 @@
+"""`newsletter ingest` and `newsletter excerpts`: pages in, the week's choice out."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+import httpx
+from rich.table import Table
+
+from newsletter import excerpt_store
+from newsletter.cli.app import App, pass_app
+from newsletter.ingest import Outcome, ingest
+from newsletter.selection import Selection, select
+from newsletter.weeks import IsoWeek
+
+FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+
+@click.command("ingest")
+@click.argument("sources", nargs=-1, required=True)
+@pass_app
+def ingest_command(app: App, sources: tuple[str, ...]) -> None:
+    """Read daily pages (text, HTML) and feeds (RSS, Atom) from files, folders or URLs.
+
+    Each excerpt is stored once, however many sources carry it. A source that cannot be read is
+    reported with the reason; the others still go in, and the exit code is 1.
+    """
+    headers = {"User-Agent": "newsletter-ingest/1.0"}
+    with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True, headers=headers) as client:
+        outcomes = ingest(sources, app.sessions, client, on_outcome=lambda o: _show(app, o))
+    failed = [o for o in outcomes if not o.ok]
+    found = sum(o.found for o in outcomes)
+    new = sum(o.new for o in outcomes)
+    app.console.print(f"{len(outcomes)} source(s): {found} excerpt(s) found, {new} new, "
+                      f"{found - new} already stored" + (f", {len(failed)} failed" if failed else ""))
+    if failed:
+        raise SystemExit(1)
+
+
+def _show(app: App, outcome: Outcome) -> None:
+    if outcome.ok:
+        app.console.print(f"  {outcome.name}: {outcome.found} excerpt(s), {outcome.new} new")
+    else:
+        app.errors.print(f"  {outcome.name}: [bold red]failed[/]: {outcome.error}")
+
+
+def _week_option(value: str | None) -> IsoWeek:
+    return IsoWeek.parse(value) if value else IsoWeek.last_complete(date.today())
+
+
+@click.command()
+@click.option("--week", help="ISO week such as 2026-W47 (default: the last complete week).")
+@click.option("--json", "as_json", is_flag=True, help="Print the kept excerpts as one JSON array.")
+@pass_app
+def excerpts(app: App, week: str | None, as_json: bool) -> None:
+    """Show the excerpts chosen for a week's issue, and why the others were left out."""
+    chosen = _week_option(week)
+    with app.sessions() as session:
+        candidates = excerpt_store.in_week(session, chosen)
+        sent = excerpt_store.sent_before(session, chosen)
+    selection = select(candidates, chosen, sent, app.config.selection)
+    if as_json:
+        click.echo(json.dumps([{"title": e.title, "date": e.lesson_date.isoformat(), "source": e.source,
+                                "text": e.text, "words": e.words} for e in selection.kept],
+                              ensure_ascii=False, indent=2))
+        return
+    _print_selection(app, selection)
+
+
+def _print_selection(app: App, selection: Selection) -> None:
+    week = selection.week
+    if not selection.decisions:
+        app.console.print(f"No excerpts dated {week.monday} to {week.sunday} ({week}): nothing to send "
+                          "this week. Ingest that week's pages first (`newsletter ingest PAGES`).")
+        return
+    table = Table(title=f"{week}: {week.monday:%d %b} – {week.sunday:%d %b %Y}", title_justify="left")
+    for column in ("", "date", "title", "words", "reason"):
+        table.add_column(column)
+    for decision in selection.decisions:
+        excerpt = decision.excerpt
+        table.add_row("[green]✓[/]" if decision.kept else "[dim]–[/]", str(excerpt.lesson_date),
+                      excerpt.title, str(excerpt.words), decision.reason,
+                      style=None if decision.kept else "dim")
+    app.console.print(table)
+    kept = len(selection.kept)
+    app.console.print(f"{kept} excerpt(s) kept, {selection.words} words; "
+                      f"{len(selection.dropped)} left out." if kept else
+                      "Every excerpt of this week was left out: no issue this week.")
+
+
+COMMANDS = [ingest_command, excerpts]

@@ -1,0 +1,124 @@
+"""What makes a setting's value acceptable; each check returns what is wrong, or None."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+Check = Callable[[Any], str | None]
+
+_ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+_LIST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$")
+
+
+def _between(low: float, high: float | None = None) -> Check:
+    def check(value: Any) -> str | None:
+        if value < low or (high is not None and value > high):
+            return f"must be {low}..{high}" if high is not None else f"must be at least {low}"
+        return None
+    return check
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in choices else "must be one of " + ", ".join(repr(c) for c in choices)
+    return check
+
+
+def _address(optional: bool) -> Check:
+    def check(value: Any) -> str | None:
+        if optional and value == "":
+            return None
+        return None if _ADDRESS.match(value) else "must be an email address like news@example.org"
+    return check
+
+
+def _one_line(value: Any) -> str | None:
+    return "must be one line" if any(c in value for c in "\r\n\0") else None
+
+
+def _subject(value: Any) -> str | None:
+    if _one_line(value):
+        return "must be one line"
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        return f"is not a valid template ({exc})"
+    unknown = fields - {"title", "date", "week"}
+    return f"may use only {{title}}, {{date}} and {{week}}, not {{{sorted(unknown)[0]}}}" if unknown else None
+
+
+def _list_id(value: Any) -> str | None:
+    return None if _LIST_ID.match(value) else "must be a domain-like name such as weekly.example.org"
+
+
+def _base_url(value: Any) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        return "must be an http(s) URL with no query, like https://news.example.org"
+    return None
+
+
+def _database_url(value: Any) -> str | None:
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+        return "must be sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
+    return None
+
+
+def _cron(value: Any) -> str | None:
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        return f"is not a crontab expression of five fields ({exc})"
+    return None
+
+
+def _timezone(value: Any) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "must be an IANA time zone such as UTC or Europe/London"
+    return None
+
+
+def _not_empty(value: Any) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+CHECKS: dict[str, Check] = {
+    "newsletter.title": lambda v: _not_empty(v) or _one_line(v),
+    "newsletter.from_address": _address(optional=False),
+    "newsletter.from_name": _one_line,
+    "newsletter.reply_to": _address(optional=True),
+    "newsletter.list_id": _list_id,
+    "newsletter.postal_address": lambda v: _not_empty(v) or _one_line(v),
+    "newsletter.subject": _subject,
+    "database.url": _database_url,
+    "selection.max_excerpts": _between(1),
+    "selection.max_words": _between(1),
+    "selection.per_day": _between(1),
+    "selection.per_source": _between(1),
+    "delivery.transport": _one_of("outbox", "smtp"),
+    "delivery.give_up_after": _between(1),
+    "delivery.drain_seconds": _between(1),
+    "delivery.lease_seconds": _between(10),
+    "outbox.dir": _not_empty,
+    "smtp.host": _not_empty,
+    "smtp.port": _between(1, 65535),
+    "smtp.security": _one_of("none", "starttls", "tls"),
+    "smtp.connections": _between(1, 100),
+    "smtp.rate_per_second": _between(0),
+    "smtp.timeout": _between(1),
+    "web.port": _between(0, 65535),
+    "web.base_url": _base_url,
+    "schedule.cron": _cron,
+    "schedule.timezone": _timezone,
+    "subscribers.pending_days": _between(1),
+    "privacy.key_file": _not_empty,
+}

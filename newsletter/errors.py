@@ -1,0 +1,69 @@
+"""One exception family for the pipeline; the CLI maps each to a message and an exit code."""
+
+from __future__ import annotations
+
+
+class NewsletterError(Exception):
+    """Base of every error the pipeline raises on purpose; its message is fit to show a user."""
+
+    exit_code = 1
+
+
+class ConfigError(NewsletterError):
+    """A setting is missing, malformed or out of range."""
+
+    exit_code = 2
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key = key
+        self.problem = problem
+        super().__init__(f"config: {key} {problem}")
+
+
+class DatabaseError(NewsletterError):
+    """The database cannot be reached, or is not at the schema this version needs."""
+
+
+class SourceError(NewsletterError):
+    """One ingest source could not be read or parsed."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class WeekError(NewsletterError):
+    """A week was not given as YYYY-Www."""
+
+    exit_code = 2
+
+
+class TemplateError(NewsletterError):
+    """A template is missing or broken; the message names the template and line."""
+
+
+class DeliveryError(NewsletterError):
+    """A message was not accepted. `permanent` says whether trying again can help.
+
+    `recipient` is always redacted (j***@example.org); `code` is the SMTP reply code, 0 when there was none.
+    """
+
+    permanent = False
+
+    def __init__(self, reason: str, *, code: int = 0, recipient: str = "") -> None:
+        self.reason = reason
+        self.code = code
+        self.recipient = recipient
+        where = f" for {recipient}" if recipient else ""
+        super().__init__(f"delivery failed{where}: {reason}" + (f" (SMTP {code})" if code else ""))
+
+
+class TemporaryFailure(DeliveryError):
+    """4xx replies, dropped connections, time-outs: try again later."""
+
+
+class PermanentFailure(DeliveryError):
+    """5xx replies: the recipient will not accept this message."""
+
+    permanent = True

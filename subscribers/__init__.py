@@ -1,0 +1,1 @@
+"""The subscriber store and sign-up endpoint: the only code that sees addresses in clear."""

@@ -36,7 +36,8 @@ def source_line_date(line: str) -> date | None:
 
 
 def is_source_line(line: str) -> bool:
-    return source_line_date(line) is not None
+    """Whether a line has the shape of a source line, even one whose date is impossible."""
+    return _SOURCE_LINE.match(" ".join(line.split())) is not None
 
 
 def page_heading_date(line: str) -> date | None:

@@ -7,15 +7,13 @@ from datetime import date
 
 from newsletter.errors import SourceError
 from newsletter.excerpt import Excerpt, ParagraphKind, paragraph
-from newsletter.lesson_dates import page_heading_date, source_line_date
+from newsletter.lesson_dates import is_source_line, page_heading_date, source_line_date
 
 NO_EXCERPTS = (
     "no excerpts found: expected a title, paragraphs, and a closing line like "
     "'From the 1st part of the Daily Lesson 12/28/10, ...'"
 )
 
-# A closing line known by its shape alone, so one with an impossible date still ends its excerpt.
-_SOURCE_SHAPE = re.compile(r"^From the .{0,120}?\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 # Prose ends its sentence; a title does not (though it may end in "?").
 _SENTENCE_END = re.compile(r"[.!…][\"'”’)\]]*$")
 _TITLE_MAX_WORDS = 12
@@ -25,16 +23,12 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_source(line: str) -> bool:
-    return _SOURCE_SHAPE.match(_squash(line)) is not None
-
-
 def _blocks(text: str) -> list[str]:
     """Blank-line separated blocks, hard-wrapped lines joined; a source line starts its own block."""
     blocks: list[str] = []
     current: list[str] = []
     for line in text.lstrip("\ufeff").splitlines():
-        if current and (not line.strip() or _is_source(line)):
+        if current and (not line.strip() or is_source_line(line)):
             blocks.append(_squash(" ".join(current)))
             current = []
         if line.strip():
@@ -85,7 +79,7 @@ def parse_text_page(text: str, origin: str) -> list[Excerpt]:
     (header, heading, intro) and after the last source line (sign-up box, footer) is chrome.
     """
     blocks = _blocks(text)
-    ends = [i for i, block in enumerate(blocks) if _is_source(block)]
+    ends = [i for i, block in enumerate(blocks) if is_source_line(block)]
     if not ends:
         raise SourceError(origin, NO_EXCERPTS)
     headings = [i for i in range(ends[0]) if page_heading_date(blocks[i]) is not None]

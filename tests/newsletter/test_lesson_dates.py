@@ -24,12 +24,17 @@ def test_a_source_line_gives_the_lesson_date_month_first(line: str, expected: da
 
 @pytest.mark.parametrize(
     "line",
-    ["From there we went home.", "Question: from the 1st part 12/28/10?", "From the lesson 13/45/10, x",
-     "Lesson 12/28/10"],
-    ids=["prose", "not-at-start", "impossible-date", "no-from"],
+    ["From there we went home.", "Question: from the 1st part 12/28/10?", "Lesson 12/28/10"],
+    ids=["prose", "not-at-start", "no-from"],
 )
 def test_other_lines_are_not_source_lines(line: str) -> None:
     assert source_line_date(line) is None
+    assert not is_source_line(line)
+
+
+def test_a_source_line_with_an_impossible_date_still_closes_an_excerpt_but_has_no_date() -> None:
+    assert is_source_line("From the lesson 13/45/10, Letters")
+    assert source_line_date("From the lesson 13/45/10, Letters") is None
 
 
 def test_the_page_heading_gives_the_date_day_first() -> None:

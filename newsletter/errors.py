@@ -63,6 +63,11 @@ class TemporaryFailure(DeliveryError):
     """4xx replies, dropped connections, time-outs: try again later."""
 
 
+class SessionFailure(TemporaryFailure):
+    """The server or our session failed before the recipient was named (connect, greeting, TLS, login,
+    MAIL FROM): it says nothing about the recipient, so it is never a bounce, whatever the code."""
+
+
 class PermanentFailure(DeliveryError):
     """5xx replies: the recipient will not accept this message."""
 

@@ -1,0 +1,80 @@
+"""What the sender hands a transport, the small interface every transport offers, and the chooser.
+
+The sender depends on `Transport` alone: `outbox` writes files, `smtp` talks to a relay, and the ledger
+logic cannot tell them apart. A transport raises `TemporaryFailure` (try again later) or
+`PermanentFailure` (this recipient will not take it); anything it returns from is accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from newsletter.errors import ConfigError
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
+
+CRLF = b"\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message for one recipient, ready to go.
+
+    `data` is the complete RFC 5322 message with CRLF line endings. It is NOT dot-stuffed unless
+    `dot_stuffed` is set: a caller that builds every message from a template stuffed once with
+    `dot_stuff` sets it, and the SMTP transport then sends the bytes untouched.
+    """
+
+    sender: str  # envelope MAIL FROM
+    recipient: str  # the one RCPT TO
+    data: bytes
+    message_id: str  # e.g. "<2026-W47.42.ab12@example.org>", for file names and logs
+    dot_stuffed: bool = False
+
+
+class Transport(Protocol):
+    """Delivers one message at a time; safe to call from many tasks at once."""
+
+    async def send(self, message: Outgoing) -> None:
+        """Return once the message is accepted; raise TemporaryFailure or PermanentFailure otherwise."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files; call after every send has returned."""
+        ...
+
+
+def dot_stuff(data: bytes) -> bytes:
+    """SMTP transparency (RFC 5321 4.5.2): a line starting with "." gets another; the data ends in CRLF.
+
+    Apply it once to an issue's template: splicing personal values into stuffed bytes keeps them
+    stuffed as long as no spliced value starts a line with "." or contains a line break.
+    """
+    stuffed = data.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(CRLF):
+        stuffed += CRLF
+    return stuffed
+
+
+def dot_unstuff(stuffed: bytes) -> bytes:
+    """The message as the recipient sees it: the inverse of `dot_stuff`."""
+    data = stuffed.replace(b"\n..", b"\n.")
+    return data[1:] if data.startswith(b"..") else data
+
+
+def make_transport(config: Config) -> Transport:
+    """The transport `[delivery] transport` names, built from its section of the config."""
+    kind = config.delivery.transport
+    if kind == "outbox":
+        from newsletter.outbox_transport import OutboxTransport
+
+        return OutboxTransport(config.path(config.outbox.dir))
+    if kind == "smtp":
+        from newsletter.smtp_transport import SmtpTransport
+
+        return SmtpTransport(config.smtp)
+    raise ConfigError("delivery.transport", f'must be "outbox" or "smtp" (got {kind!r})')

@@ -65,6 +65,9 @@ class DeliverySettings:
     give_up_after: int = setting(72, "Hours after which a deferred message is marked failed.")
     drain_seconds: int = setting(30, "On SIGTERM, seconds to finish in-flight messages before exit.")
     lease_seconds: int = setting(300, "A claimed message not finished within this is retried.")
+    batch_size: int = setting(100, "Recipients a worker claims at once (and records at once).")
+    retry_seconds: float = setting(60.0, "First retry delay after a temporary failure; doubles, at most 1 h.")
+    linger_seconds: float = setting(120.0, "A send waits this long for deferred messages to come due.")
 
 
 @dataclass(frozen=True)

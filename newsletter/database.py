@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine, event, exc
+from sqlalchemy import Engine, Enum, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from newsletter.errors import DatabaseError
@@ -28,6 +29,12 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def str_enum(kind: type[enum.StrEnum], name: str) -> Enum:
+    """A StrEnum column stored as its lower-case value in a VARCHAR with a CHECK, alike on every backend."""
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=16,
+                values_callable=lambda members: [m.value for m in members])
 
 
 def connect(url: str) -> Engine:

@@ -38,9 +38,9 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import content, setup
+    from newsletter.cli import content, preview, setup
 
-    for module in (setup, content):
+    for module in (setup, content, preview):
         for command in module.COMMANDS:
             cli.add_command(command)
 

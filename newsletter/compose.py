@@ -1,0 +1,213 @@
+"""One MIME message per issue, personalised for each recipient by substitution in the encoded bytes.
+
+Every message has this shape (CRLF line endings; body lines at most 76 octets; header lines folded
+to 78 columns, except that a long unsubscribe URL keeps its line whole, at most 921 octets):
+
+    From, To, Subject, Date, Message-ID, List-Unsubscribe, [Reply-To], List-Id,
+    List-Unsubscribe-Post, MIME-Version, Content-Type: multipart/alternative
+        text/plain; charset="utf-8", quoted-printable
+        text/html; charset="utf-8", quoted-printable
+
+Subject: `[newsletter] subject` filled with {title}, {date} (the week's Monday, "16 November 2026")
+and {week} ("2026-W47"). Message-ID: `<WEEK.DIGEST@DOMAIN>`, DIGEST being 24 hex digits of
+SHA-256 over (list_id, week, subscriber_id) and DOMAIN that of from_address: every attempt to send
+one issue to one subscriber carries the same id, so a resend after a crash is recognisably the same
+message. List-Unsubscribe carries the recipient's https URL and `mailto:FROM_ADDRESS?subject=unsubscribe`
+(a person reading that mailbox acts on it; the https URL is the one-click path mail providers use).
+
+No line of a personalised message begins with "." (the encoder writes it as =2E), so SMTP
+dot-stuffing leaves the bytes unchanged. That holds for the per-recipient lines too: a body line
+holding a placeholder is encoded afresh, whole, for each recipient, by the same encoder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from newsletter.config import Config
+from newsletter.errors import ConfigError, PermanentFailure
+from newsletter.headers import address_domain, address_header, header, is_address, is_list_id, one_line
+from newsletter.quoted_printable import encode_line
+from newsletter.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
+from newsletter.weeks import IsoWeek
+
+CRLF = b"\r\n"
+MAX_URL = 900  # keeps "List-Unsubscribe: <URL>," inside one 998-octet line
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One subscriber as the sender sees them: the id, the address, and their own unsubscribe URL."""
+
+    subscriber_id: int
+    address: str
+    unsubscribe_url: str
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A logical line of a body part that holds placeholders; it is encoded per recipient."""
+
+    text: str
+    is_html: bool
+
+
+class MessageTemplate:
+    """The issue's message with the recipient left out; built once by `compose`, used for everyone."""
+
+    def __init__(self, week: IsoWeek, subject: str, list_id: str, domain: str, mailto: str,
+                 top: bytes, middle: bytes, tail: bytes, body: Sequence[bytes | _Line]) -> None:
+        self.week = week
+        self.subject = subject
+        self._list_id = list_id
+        self._domain = domain
+        self._mailto = mailto.encode()
+        self._top, self._middle, self._tail = top, middle, tail
+        self._body = tuple(body)
+
+    def message_id(self, subscriber_id: int) -> str:
+        """`<2026-W47.DIGEST@domain>`: the same for every attempt at this issue for this subscriber."""
+        key = f"{self._list_id}\0{self.week}\0{subscriber_id}".encode()
+        return f"<{self.week}.{hashlib.sha256(key).hexdigest()[:24]}@{self._domain}>"
+
+    def personalise(self, recipient: Recipient, *, date: datetime | None = None) -> bytes:
+        """The complete message for one recipient, CRLF line endings; `date` defaults to now.
+
+        Raises:
+            PermanentFailure: the address cannot be written in a header (not a plain ASCII address).
+            ValueError: the unsubscribe URL is not a plain http(s) URL of at most 900 characters.
+        """
+        address = _checked_address(recipient)
+        url = _checked_url(recipient.unsubscribe_url)
+        values = {False: ((ADDRESS_PLACEHOLDER, address), (UNSUBSCRIBE_PLACEHOLDER, url)),
+                  True: ((ADDRESS_PLACEHOLDER, html.escape(address)),
+                         (UNSUBSCRIBE_PLACEHOLDER, html.escape(url)))}
+        parts = [
+            self._top,
+            b"To: ", address.encode(), CRLF,
+            self._middle,
+            b"Date: ", format_datetime(date or datetime.now(UTC)).encode(), CRLF,
+            b"Message-ID: ", self.message_id(recipient.subscriber_id).encode(), CRLF,
+            _list_unsubscribe(url.encode(), self._mailto),
+            self._tail,
+        ]
+        for chunk in self._body:
+            if isinstance(chunk, bytes):
+                parts.append(chunk)
+            else:
+                text = chunk.text
+                for placeholder, value in values[chunk.is_html]:
+                    text = text.replace(placeholder, value)
+                parts.append(encode_line(text))
+        return b"".join(parts)
+
+
+def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
+    """Build the issue's message template: headers and both parts, encoded once."""
+    settings = config.newsletter
+    _require(is_address(settings.from_address), "newsletter.from_address", "an email address")
+    _require(is_list_id(settings.list_id), "newsletter.list_id", "a domain-like name")
+    _require(not settings.reply_to or is_address(settings.reply_to), "newsletter.reply_to",
+             "an email address")
+    subject = subject_line(config, issue.week)
+    domain = address_domain(settings.from_address)
+    boundary = "=_" + hashlib.sha256(f"{settings.list_id}\0{issue.week}".encode()).hexdigest()[:32]
+    top = address_header("From", settings.from_name, settings.from_address)
+    middle = header("Subject", subject)
+    tail = b"".join([
+        address_header("Reply-To", "", settings.reply_to) if settings.reply_to else b"",
+        address_header("List-Id", settings.title, settings.list_id),
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+        b"MIME-Version: 1.0\r\n",
+        # "=_" cannot occur in quoted-printable text, so the boundary can never clash with a body.
+        f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'.encode(),
+        CRLF,
+    ])
+    body = [*_part(boundary, "text/plain", issue.text, is_html=False),
+            *_part(boundary, "text/html", issue.html, is_html=True),
+            f"--{boundary}--\r\n".encode()]
+    mailto = f"mailto:{settings.from_address}?subject=unsubscribe"
+    return MessageTemplate(issue.week, subject, settings.list_id, domain, mailto, top, middle, tail,
+                           _merged(body))
+
+
+def subject_line(config: Config, week: IsoWeek) -> str:
+    """The configured subject with {title}, {date} and {week} filled in, on one line."""
+    monday = week.monday
+    fields = {"title": one_line(config.newsletter.title), "date": f"{monday.day} {monday:%B %Y}",
+              "week": str(week)}
+    template = config.newsletter.subject
+    try:
+        # Only the bare names: "{title.__class__}" and the like must not reach str.format.
+        unknown = [name for _, name, _, _ in string.Formatter().parse(template)
+                   if name is not None and name not in fields]
+        if unknown:
+            raise KeyError(unknown[0])
+        return one_line(template.format_map(fields))
+    except (KeyError, ValueError) as error:
+        raise ConfigError("newsletter.subject", f"cannot be filled in ({error!r}); "
+                          "use only {title}, {date} and {week}") from None
+
+
+def _part(boundary: str, content_type: str, content: str, *, is_html: bool) -> list[bytes | _Line]:
+    chunks: list[bytes | _Line] = [
+        f"--{boundary}\r\nContent-Type: {content_type}; charset=\"utf-8\"\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode()
+    ]
+    lines = content.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
+    for line in lines:
+        if ADDRESS_PLACEHOLDER in line or UNSUBSCRIBE_PLACEHOLDER in line:
+            chunks.append(_Line(line, is_html))
+        else:
+            chunks.append(encode_line(line))
+    # The CRLF before a boundary belongs to the boundary: this one ends the part's last line.
+    chunks.append(CRLF)
+    return chunks
+
+
+def _merged(chunks: Sequence[bytes | _Line]) -> list[bytes | _Line]:
+    """Join neighbouring static chunks, so personalising copies a handful of large pieces."""
+    merged: list[bytes | _Line] = []
+    for chunk in chunks:
+        if isinstance(chunk, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += chunk
+        else:
+            merged.append(chunk)
+    return merged
+
+
+def _list_unsubscribe(url: bytes, mailto: bytes) -> bytes:
+    # A long URL cannot be folded: its line may pass 78 columns, never 998 (MAX_URL sees to that).
+    return b"List-Unsubscribe: <" + url + b">,\r\n <" + mailto + b">\r\n"
+
+
+def _require(ok: bool, key: str, what: str) -> None:
+    # The config loader checks these too; a Config built in code must not reach a header unchecked.
+    if not ok:
+        raise ConfigError(key, f"must be {what} on one line, as config.example.toml shows")
+
+
+def _checked_address(recipient: Recipient) -> str:
+    address = recipient.address
+    local, _, domain = address.rpartition("@")
+    if not domain.isascii():
+        with contextlib.suppress(UnicodeError):
+            address = f"{local}@{domain.encode('idna').decode('ascii')}"
+    if not is_address(address):
+        raise PermanentFailure(f"subscriber {recipient.subscriber_id}: the address cannot be written in a "
+                               "message header (only plain ASCII addresses are supported)")
+    return address
+
+
+def _checked_url(url: str) -> str:
+    if (not url.startswith(("https://", "http://")) or len(url) > MAX_URL
+            or any(c <= " " or c > "~" or c in '<>"' for c in url)):
+        raise ValueError(f"unsubscribe URL must be a plain http(s) URL of at most {MAX_URL} characters")
+    return url

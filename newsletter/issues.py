@@ -1,0 +1,50 @@
+"""The week's issue: its excerpts (chosen once, then fixed), rendered and composed for sending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from newsletter import excerpt_store, ledger
+from newsletter.compose import MessageTemplate, compose
+from newsletter.config import Config
+from newsletter.models import IssueRow
+from newsletter.render import RenderedIssue, render_issue
+from newsletter.selection import Selection, select
+from newsletter.weeks import IsoWeek
+
+
+@dataclass(frozen=True)
+class PreparedIssue:
+    """Everything a send needs that is the same for every recipient."""
+
+    week: IsoWeek
+    rendered: RenderedIssue
+    template: MessageTemplate
+    existing: IssueRow | None          # set when the week's issue was already started
+    selection: Selection | None        # set when the excerpts were chosen just now
+
+    @property
+    def subject(self) -> str:
+        return self.template.subject
+
+
+def prepare(config: Config, session: Session, week: IsoWeek) -> PreparedIssue | Selection:
+    """The week's issue ready to send, or the (empty) selection that explains why there is none.
+
+    An issue already started keeps the excerpts it started with, so a resumed send, a retry and the
+    archive page all show the same email, whatever was ingested since.
+    """
+    existing = ledger.find_issue(session, week)
+    chosen: Selection | None = None
+    if existing is not None:
+        excerpts = tuple(ledger.issue_excerpts(session, existing.id))
+    else:
+        chosen = select(excerpt_store.in_week(session, week), week,
+                        excerpt_store.sent_before(session, week), config.selection)
+        excerpts = chosen.kept
+        if not excerpts:
+            return chosen
+    rendered = render_issue(config, week, excerpts)
+    return PreparedIssue(week, rendered, compose(config, rendered), existing, chosen)

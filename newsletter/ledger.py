@@ -1,0 +1,174 @@
+"""The delivery ledger: one issue per week, one row per recipient, claimed in leased batches.
+
+Every state change is one short statement, so any number of workers, in any number of processes on
+any number of machines, can share one send: on PostgreSQL a claim skips rows another worker holds
+(`FOR UPDATE SKIP LOCKED`); SQLite runs one writer at a time, which gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from newsletter.excerpt import Excerpt
+from newsletter.excerpt_store import to_excerpt
+from newsletter.models import DeliveryRow, DeliveryState, ExcerptRow, IssueExcerptRow, IssueRow, as_utc
+from newsletter.weeks import IsoWeek
+
+State = DeliveryState
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A ledger row a worker now holds until its lease ends."""
+
+    delivery_id: int
+    subscriber_id: int
+    attempts: int
+    first_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed row."""
+
+    delivery_id: int
+    state: DeliveryState
+    code: int | None = None
+    reason: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+def find_issue(session: Session, week: IsoWeek) -> IssueRow | None:
+    return session.scalars(select(IssueRow).where(IssueRow.week == str(week))).one_or_none()
+
+
+def open_issue(session: Session, week: IsoWeek, subject: str, excerpts: Sequence[Excerpt],
+               recipients: Select[tuple[int]], now: datetime) -> tuple[IssueRow, bool]:
+    """The week's issue, created with its excerpts and its recipient snapshot if it does not exist yet.
+
+    Returns (issue, created). The week is unique, so of two processes opening the same week at once
+    one creates it and the other waits for that transaction and then finds it: never two issues.
+    `recipients` selects the subscriber ids to snapshot (confirmed subscribers, as `subscribers` says).
+    """
+    dialect = session.get_bind().dialect.name
+    insert_issue = postgresql.insert(IssueRow) if dialect == "postgresql" else sqlite.insert(IssueRow)
+    created = session.execute(
+        insert_issue.values(week=str(week), subject=subject, created_at=now)
+        .on_conflict_do_nothing(index_elements=["week"]).returning(IssueRow.id)
+    ).scalar_one_or_none()
+    if created is None:
+        issue = find_issue(session, week)
+        assert issue is not None
+        return issue, False
+    ids = dict(session.execute(select(ExcerptRow.content_hash, ExcerptRow.id).where(
+        ExcerptRow.content_hash.in_([e.content_hash for e in excerpts]))).tuples().all())
+    session.execute(insert(IssueExcerptRow), [
+        {"issue_id": created, "excerpt_id": ids[e.content_hash], "position": position}
+        for position, e in enumerate(excerpts)
+    ])
+    snapshot = recipients.subquery()
+    session.execute(insert(DeliveryRow).from_select(
+        ["issue_id", "subscriber_id", "state", "attempts"],
+        select(literal(created), snapshot.c[0], literal(State.PENDING.value), literal(0))
+        .order_by(snapshot.c[0]),
+    ))
+    issue = session.get(IssueRow, created)
+    assert issue is not None
+    return issue, True
+
+
+def issue_excerpts(session: Session, issue_id: int) -> list[Excerpt]:
+    """The excerpts an issue carries, in order: a resumed send renders exactly what it started with."""
+    rows = session.scalars(
+        select(ExcerptRow).join(IssueExcerptRow, IssueExcerptRow.excerpt_id == ExcerptRow.id)
+        .where(IssueExcerptRow.issue_id == issue_id).order_by(IssueExcerptRow.position))
+    return [to_excerpt(row) for row in rows]
+
+
+def claim(session: Session, issue_id: int, *, limit: int, lease_seconds: float, now: datetime) -> list[Claim]:
+    """Hold up to `limit` due rows: pending, deferred and due again, or sending with a lapsed lease."""
+    due = (
+        select(DeliveryRow.id)
+        .where(DeliveryRow.issue_id == issue_id, or_(
+            DeliveryRow.state == State.PENDING,
+            and_(DeliveryRow.state == State.DEFERRED, DeliveryRow.next_attempt_at <= now),
+            # A worker that died holding rows: at-least-once, so they are tried again.
+            and_(DeliveryRow.state == State.SENDING, DeliveryRow.lease_until < now),
+        ))
+        .order_by(DeliveryRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(due.scalar_subquery()))
+        .values(state=State.SENDING, attempts=DeliveryRow.attempts + 1,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                first_attempt_at=func.coalesce(DeliveryRow.first_attempt_at, now))
+        .returning(DeliveryRow.id, DeliveryRow.subscriber_id, DeliveryRow.attempts,
+                   DeliveryRow.first_attempt_at)
+        .execution_options(synchronize_session=False)
+    ).tuples().all()
+    claims = [Claim(id_, subscriber, tries, as_utc(first or now)) for id_, subscriber, tries, first in rows]
+    return sorted(claims, key=lambda c: c.delivery_id)
+
+
+def record(session: Session, outcomes: Iterable[Outcome], now: datetime) -> None:
+    """Write the outcomes of claimed rows, in as few statements as there are kinds of outcome."""
+    sent = [o.delivery_id for o in outcomes if o.state is State.SENT]
+    others = [o for o in outcomes if o.state is not State.SENT]
+    if sent:
+        session.execute(update(DeliveryRow).where(DeliveryRow.id.in_(sent))
+                        .values(state=State.SENT, finished_at=now, lease_until=None, code=None, reason=None)
+                        .execution_options(synchronize_session=False))
+    if others:
+        # ORM bulk UPDATE by primary key: one executemany for the whole batch.
+        session.execute(update(DeliveryRow), [
+            {"id": o.delivery_id, "state": o.state, "code": o.code, "reason": o.reason,
+             "next_attempt_at": o.next_attempt_at, "lease_until": None,
+             "finished_at": None if o.state is State.DEFERRED else now}
+            for o in others
+        ])
+
+
+def release(session: Session, delivery_ids: Sequence[int]) -> None:
+    """Hand claimed rows back untried (on shutdown), so another worker takes them at once."""
+    if delivery_ids:
+        session.execute(update(DeliveryRow).where(DeliveryRow.id.in_(delivery_ids),
+                                                  DeliveryRow.state == State.SENDING)
+                        .values(state=State.PENDING, lease_until=None, attempts=DeliveryRow.attempts - 1)
+                        .execution_options(synchronize_session=False))
+
+
+def counts(session: Session, issue_id: int) -> dict[DeliveryState, int]:
+    """Rows per state; every state is present."""
+    found = dict(session.execute(select(DeliveryRow.state, func.count()).where(
+        DeliveryRow.issue_id == issue_id).group_by(DeliveryRow.state)).tuples().all())
+    return {state: found.get(state, 0) for state in State}
+
+
+def failure_reasons(session: Session, issue_id: int, limit: int = 20) -> list[tuple[str, int]]:
+    """The most common reasons rows failed or are deferred, with how many rows each."""
+    rows = session.execute(
+        select(DeliveryRow.reason, func.count().label("n"))
+        .where(DeliveryRow.issue_id == issue_id,
+               DeliveryRow.state.in_([State.FAILED, State.DEFERRED]), DeliveryRow.reason.is_not(None))
+        .group_by(DeliveryRow.reason).order_by(func.count().desc(), DeliveryRow.reason).limit(limit)
+    ).tuples().all()
+    return [(str(reason), int(n)) for reason, n in rows]
+
+
+def next_due(session: Session, issue_id: int) -> datetime | None:
+    """When the earliest deferred or leased row becomes claimable again; None when none is waiting."""
+    deferred = session.scalar(select(func.min(DeliveryRow.next_attempt_at)).where(
+        DeliveryRow.issue_id == issue_id, DeliveryRow.state == State.DEFERRED))
+    leased = session.scalar(select(func.min(DeliveryRow.lease_until)).where(
+        DeliveryRow.issue_id == issue_id, DeliveryRow.state == State.SENDING))
+    waiting = [as_utc(t) for t in (deferred, leased) if t is not None]
+    return min(waiting) if waiting else None

@@ -1,0 +1,27 @@
+"""The preview an admin opens before a send: the issue's HTML and text, and one complete message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsletter.compose import Recipient
+from newsletter.render import RenderedIssue
+
+SAMPLE_ADDRESS = "reader@example.com"
+
+
+def sample_recipient(base_url: str) -> Recipient:
+    """A recipient who is nobody: example.com is reserved, and the token opens no one's subscription."""
+    return Recipient(0, SAMPLE_ADDRESS, f"{base_url.rstrip('/')}/unsubscribe?token=preview")
+
+
+def write_preview(folder: Path, rendered: RenderedIssue, recipient: Recipient,
+                  message: bytes) -> dict[str, Path]:
+    """Write issue.html, issue.txt and `recipient`'s issue.eml into `folder`; returns the paths by name."""
+    html, text = rendered.filled(recipient.address, recipient.unsubscribe_url)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, content in {"issue.html": html.encode(), "issue.txt": text.encode(), "issue.eml": message}.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(content)
+    return paths

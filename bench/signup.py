@@ -1,0 +1,196 @@
+"""POST /subscribe under wrk: `newsletter serve` on SQLite against a bare Starlette endpoint, same run.
+
+Usage: .venv/bin/python bench/signup.py [--seconds 10] [--connections 16]
+
+Both servers run as their own process on 127.0.0.1 under uvicorn with the same options; wrk (Debian
+package) drives each with bench/signup.lua, a new address on every request. `serve` does the whole job
+(form token, address checks, rate limits raised out of the way, sealing, the row and the outbox entry in
+the database) while its outbox worker sends the confirmation emails to the outbox folder beside it.
+The bare endpoint parses the same form and returns a page of the same size. Numbers vary between
+machines and runs; compare the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from newsletter.config import settings
+
+REPO = Path(__file__).resolve().parent.parent
+LUA = REPO / "bench" / "signup.lua"
+HIGH = 1_000_000_000
+# Runs `newsletter` with the subscriber commands registered, as newsletter/cli registers them. Until
+# [web] signups_per_client and signups_per_address are declared settings, it raises their defaults.
+LAUNCHER = f"""
+import sys
+import subscribers.settings
+subscribers.settings.SIGNUPS_PER_CLIENT = {HIGH}
+subscribers.settings.SIGNUPS_PER_ADDRESS = {HIGH}
+from newsletter.cli import cli
+from subscribers.cli import COMMANDS
+for command in COMMANDS:
+    if command.name not in cli.commands:
+        cli.add_command(command)
+cli(sys.argv[1:], prog_name="newsletter")
+"""
+BARE = """
+import sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+PAGE = "<!DOCTYPE html>" + "x" * int(sys.argv[2])
+
+async def subscribe(request: Request) -> HTMLResponse:
+    form = await request.form()
+    return HTMLResponse(PAGE if form.get("email") else "", headers={"Cache-Control": "no-store"})
+
+app = Starlette(routes=[Route("/subscribe", subscribe, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=False, log_level="warning",
+            server_header=False, lifespan="off")
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """What wrk measured."""
+
+    requests: int
+    seconds: float
+    non2xx: int
+    socket_errors: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=2.0)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@contextmanager
+def process(args: list[str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as output:
+        child = subprocess.Popen(args, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            yield child
+        finally:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def wrk(url: str, seconds: int, connections: int, token: str, run: str) -> Run:
+    environment = {**os.environ, "FORM_TOKEN": token, "RUN": run}
+    result = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA), url],
+                            env=environment, capture_output=True, text=True, check=True)
+    found = re.search(r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) socket_errors=(\d+) "
+                      r"p50_us=(\d+) p90_us=(\d+) p99_us=(\d+)", result.stdout)
+    if found is None:
+        raise RuntimeError(f"wrk said:\n{result.stdout}\n{result.stderr}")
+    requests, duration, non2xx, errors, p50, p90, p99 = (int(g) for g in found.groups())
+    return Run(requests, duration / 1e6, non2xx, errors, p50 / 1000, p90 / 1000, p99 / 1000)
+
+
+def write_config(folder: Path, port: int) -> Path:
+    declared = {info.name for info in settings()}
+    limits = ""
+    if "web.signups_per_client" in declared:
+        limits = f"signups_per_client = {HIGH}\nsignups_per_address = {HIGH}\n"
+    path = folder / "newsletter.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{folder / "bench.db"}"\n'
+                    f'[outbox]\ndir = "{folder / "outbox"}"\n'
+                    f'[web]\nbase_url = "http://127.0.0.1:{port}"\n{limits}')
+    return path
+
+
+def measure_serve(folder: Path, seconds: int, connections: int) -> tuple[Run, int, str]:
+    port = free_port()
+    config = write_config(folder, port)
+    newsletter = [sys.executable, "-c", LAUNCHER, "--config", str(config)]
+    subprocess.run([*newsletter, "init"], check=True, capture_output=True)
+    with process([*newsletter, "serve", "--port", str(port)], folder, folder / "serve.log"):
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url + "/healthz")
+        page = httpx.get(url + "/").text
+        found = re.search(r'name="form_token" value="([^"]+)"', page)
+        assert found is not None, "the sign-up page has no form token"
+        wrk(url, 2, connections, found.group(1), "warmup")
+        run = wrk(url, seconds, connections, found.group(1), "measured")
+        answer = httpx.post(url + "/subscribe", data={"email": "size@example.org", "form_token": found.group(1)})
+        time.sleep(3)  # let the outbox worker catch up before counting what it sent
+    sent = len(list((folder / "outbox" / "new").glob("*.eml")))
+    return run, len(answer.content), f"{sent} confirmation emails written"
+
+
+def measure_bare(folder: Path, seconds: int, connections: int, page_bytes: int) -> Run:
+    port = free_port()
+    with process([sys.executable, "-c", BARE, str(port), str(page_bytes)], folder, folder / "bare.log"):
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url + "/subscribe")
+        wrk(url, 2, connections, "x", "warmup")
+        return wrk(url, seconds, connections, "x", "bare")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (one wrk thread)")
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    with tempfile.TemporaryDirectory(prefix="bench-signup-") as name:
+        folder = Path(name)
+        serve, page_bytes, sent = measure_serve(folder, options.seconds, options.connections)
+        bare = measure_bare(folder, options.seconds, options.connections, page_bytes)
+    print(f"POST /subscribe, {options.connections} connections, {options.seconds} s each, SQLite, "
+          f"{os.cpu_count()} cores")
+    print(f"{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}")
+    for label, run in (("newsletter serve", serve), ("bare Starlette", bare)):
+        print(f"{label:<28}{run.per_second:>9.0f}{run.p50_ms:>9.1f}{run.p90_ms:>9.1f}{run.p99_ms:>9.1f}"
+              f"{run.non2xx:>9}{run.socket_errors:>8}")
+    print(f"serve / bare throughput: {serve.per_second / bare.per_second:.2f}; {sent} during the serve run")
+    target = serve.per_second >= 1000 and serve.p99_ms < 50 and serve.non2xx == 0
+    print("target (>= 1000 req/s, p99 < 50 ms, no errors): " + ("met" if target else "NOT met"))
+
+
+if __name__ == "__main__":
+    main()

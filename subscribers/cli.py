@@ -1,0 +1,148 @@
+"""`newsletter subscribers ...` (counts, one address's status, import, erase) and `newsletter serve`.
+
+No command prints an address other than one the admin typed: there is no export and no listing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from newsletter.cli.app import App, pass_app
+from subscribers.importer import import_file
+from subscribers.models import Status
+from subscribers.server import SignupServer
+from subscribers.service import Subscribers
+from subscribers.store import SignUp
+
+MEANING = {
+    Status.PENDING: "pending: signed up, has not confirmed yet",
+    Status.CONFIRMED: "confirmed: receives the newsletter",
+    Status.UNSUBSCRIBED: "unsubscribed: kept only as a one-way fingerprint, never mailed",
+    Status.BOUNCED: "bounced: mail was refused for good; kept only as a fingerprint, never mailed",
+}
+
+
+def _side(app: App) -> Subscribers:
+    app.sessions  # noqa: B018  (checks once that `newsletter init` has set the database up)
+    return Subscribers(app.config, app.engine)
+
+
+@click.group("subscribers")
+def subscribers_group() -> None:
+    """The subscriber list: counts, one address's status, imports and erasure (never a listing)."""
+
+
+@subscribers_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@pass_app
+def stats(app: App, as_json: bool) -> None:
+    """How many subscribers are in each status, and how the confirmation emails are doing."""
+    side = _side(app)
+    people, mail = side.store.counts(), side.outbox.counts()
+    if as_json:
+        click.echo(json.dumps({"subscribers": {str(k): v for k, v in people.items()},
+                               "confirmation_emails": {str(k): v for k, v in mail.items()}}, indent=2))
+        return
+    width = max(len(str(k)) for k in [*people, *mail])
+    app.console.print("subscribers")
+    for status, count in people.items():
+        app.console.print(f"  {status:<{width}}  {count:>8}")
+    app.console.print("confirmation emails")
+    for state, count in mail.items():
+        app.console.print(f"  {state:<{width}}  {count:>8}")
+
+
+@subscribers_group.command()
+@click.argument("address")
+@pass_app
+def lookup(app: App, address: str) -> None:
+    """The status of ADDRESS (exit code 1 when it is not on the list)."""
+    side = _side(app)
+    status = side.store.lookup(side.parse(address))
+    if status is None:
+        app.console.print("not on the list")
+        raise SystemExit(1)
+    app.console.print(MEANING[status])
+
+
+@subscribers_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--confirmed", is_flag=True, help="Consent was already given elsewhere: send no confirmation.")
+@click.option("--consent-note", metavar="TEXT", help="With --confirmed: where and when consent was given.")
+@pass_app
+def import_command(app: App, file: Path, confirmed: bool, consent_note: str | None) -> None:
+    """Add the addresses in FILE: one a line, or a CSV whose header names an email column.
+
+    Each new address gets a confirmation email (sent by `newsletter serve`) and counts once confirmed.
+    With --confirmed --consent-note TEXT they count at once, and TEXT is kept as the consent record.
+    Unsubscribed and bounced addresses are never re-added. Invalid lines are reported by number and
+    skipped; the exit code is then 1.
+    """
+    if confirmed != (consent_note is not None):
+        raise click.UsageError("--confirmed and --consent-note go together: the note records the consent")
+    side = _side(app)
+
+    def invalid(number: int, reason: str) -> None:
+        app.errors.print(f"  line {number}: skipped: {reason}", markup=False)
+
+    report = import_file(side, file, consent_note=consent_note, on_invalid=invalid)
+    done = report.outcomes
+    parts = [f"{report.read} address(es) read"]
+    if confirmed:
+        parts.append(f"{done[SignUp.CONFIRMED]} added as confirmed")
+    else:
+        parts.append(f"{done[SignUp.NEW] + done[SignUp.MAILED_AGAIN]} confirmation email(s) queued")
+        if done[SignUp.RECENTLY_MAILED]:
+            parts.append(f"{done[SignUp.RECENTLY_MAILED]} pending, mailed within the hour")
+    if done[SignUp.ALREADY_CONFIRMED]:
+        parts.append(f"{done[SignUp.ALREADY_CONFIRMED]} already confirmed")
+    if done[SignUp.SUPPRESSED]:
+        parts.append(f"{done[SignUp.SUPPRESSED]} unsubscribed or bounced, left alone")
+    if report.invalid:
+        parts.append(f"{len(report.invalid)} invalid line(s) skipped")
+    app.console.print(", ".join(parts))
+    if not confirmed and done[SignUp.NEW] + done[SignUp.MAILED_AGAIN]:
+        app.console.print("`newsletter serve` sends the confirmation emails.")
+    if report.invalid:
+        raise SystemExit(1)
+
+
+@subscribers_group.command()
+@click.argument("address")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def erase(app: App, address: str, yes: bool) -> None:
+    """Delete ADDRESS and everything kept about it, its unsubscribe fingerprint included."""
+    side = _side(app)
+    parsed = side.parse(address)
+    if not yes:
+        click.confirm("Erase this address and every record of it? It can then be signed up again",
+                      abort=True)
+    if side.store.erase(parsed):
+        app.console.print("erased: nothing about this address is kept any more")
+    else:
+        app.console.print("not on the list: nothing to erase")
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: [web] host).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on (default: [web] port).")
+@pass_app
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Run the sign-up endpoint and send its confirmation emails (stop with Ctrl-C)."""
+    app.sessions  # noqa: B018  (checks the schema before the port opens)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = SignupServer(app.config, app.engine, host=host or app.config.web.host,
+                          port=app.config.web.port if port is None else port)
+    app.console.print(f"sign-up page on http://{host or app.config.web.host}:{server.uvicorn.config.port}/ "
+                      f"(links in emails use {app.config.web.base_url})")
+    asyncio.run(server.run())
+
+
+COMMANDS = [subscribers_group, serve]

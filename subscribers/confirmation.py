@@ -1,0 +1,75 @@
+"""The confirmation email: rendered, CSS-inlined and encoded once; per message only the address, the date,
+the Message-ID and the link change.
+
+Nothing the visitor typed goes into it except the address, and that only in the To: header.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from email.utils import format_datetime
+from html import escape
+
+from newsletter.config import Config
+from newsletter.headers import address_header, header
+from newsletter.quoted_printable import encode_line
+from newsletter.render import email_environment, inline, render_template
+from newsletter.transport import Outgoing
+
+HTML_TEMPLATE = "email/confirm.html"
+TEXT_TEMPLATE = "email/confirm.txt"
+# Letters only, so escaping, premailer and text wrapping leave it as it is.
+_LINK = "NLPLACEHOLDERCONFIRMURL"
+Body = list[bytes | str]  # encoded lines, and lines still holding the link (encoded per message)
+
+
+class ConfirmationMail:
+    """Builds one confirmation message per sign-up from templates rendered at start-up."""
+
+    def __init__(self, config: Config) -> None:
+        env = email_environment(config)
+        values = {"newsletter": config.newsletter, "confirm_url": _LINK,
+                  "pending_days": config.subscribers.pending_days,
+                  "base_url": config.web.base_url.rstrip("/")}
+        settings = config.newsletter
+        self._sender = settings.from_address
+        self._domain = settings.from_address.rpartition("@")[2]
+        # Random per process and absent from the parts (they are quoted-printable: no "=_" run in them).
+        self._boundary = "=_confirm_" + secrets.token_hex(12)
+        top = [address_header("From", settings.from_name, settings.from_address)]
+        if settings.reply_to:
+            top.append(address_header("Reply-To", "", settings.reply_to))
+        top += [header("Subject", f"Please confirm your subscription to {settings.title}"),
+                b"MIME-Version: 1.0\r\n",
+                # RFC 3834: stops out-of-office robots from answering a message no person wrote.
+                b"Auto-Submitted: auto-generated\r\n",
+                f'Content-Type: multipart/alternative; boundary="{self._boundary}"\r\n'.encode()]
+        self._top = b"".join(top)
+        self._text = _encoded(render_template(env, TEXT_TEMPLATE, values))
+        self._html = _encoded(inline(render_template(env, HTML_TEMPLATE, values)))
+
+    def build(self, address: str, confirm_url: str, now: datetime) -> Outgoing:
+        """The message for `address`, a normalised address from `subscribers.addresses` (one line, no
+        brackets); a non-ASCII one goes in as UTF-8, for servers that take SMTPUTF8."""
+        message_id = f"<confirm.{secrets.token_hex(12)}@{self._domain}>"
+        boundary = self._boundary.encode()
+        data = b"".join([
+            f"To: {address}\r\n".encode(),
+            f"Date: {format_datetime(now)}\r\nMessage-ID: {message_id}\r\n".encode(),
+            self._top, b"\r\n",
+            b"--", boundary, b"\r\n", _part("text/plain", self._text, confirm_url),
+            b"--", boundary, b"\r\n", _part("text/html", self._html, escape(confirm_url)),
+            b"--", boundary, b"--\r\n",
+        ])
+        return Outgoing(sender=self._sender, recipient=address, data=data, message_id=message_id)
+
+
+def _encoded(text: str) -> Body:
+    return [line if _LINK in line else encode_line(line) for line in text.splitlines()]
+
+
+def _part(content_type: str, body: Body, link: str) -> bytes:
+    lines = [line if isinstance(line, bytes) else encode_line(line.replace(_LINK, link)) for line in body]
+    return b"".join([f"Content-Type: {content_type}; charset=utf-8\r\n".encode(),
+                     b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", *lines, b"\r\n"])

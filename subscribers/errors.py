@@ -1,0 +1,72 @@
+"""One exception family for the subscriber side; no message ever carries an address in clear."""
+
+from __future__ import annotations
+
+from newsletter.errors import NewsletterError
+
+
+class SubscriberError(NewsletterError):
+    """Base of every error `subscribers` raises on purpose; the CLI shows its message, the web a page."""
+
+    http_status = 400
+
+
+class AddressError(SubscriberError):
+    """An address was refused. `plausible` is True when it is well-formed but cannot take mail.
+
+    `reason` says what is wrong in words fit for the person who typed it, and never repeats the address.
+    """
+
+    exit_code = 2
+
+    def __init__(self, reason: str, *, plausible: bool = False) -> None:
+        self.reason = reason
+        self.plausible = plausible
+        super().__init__(reason)
+
+
+class TokenError(SubscriberError):
+    """A confirm, unsubscribe or form token is forged, damaged, for another purpose, or expired."""
+
+    def __init__(self, reason: str, *, expired: bool = False) -> None:
+        self.reason = reason
+        self.expired = expired
+        super().__init__(reason)
+
+
+class KeyFileError(SubscriberError):
+    """The key file is missing, unreadable, too open, or does not hold a key."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"key file {path} {problem}")
+
+
+class RateLimited(SubscriberError):
+    """Too many requests from one client or for one address; try again after `retry_after` seconds."""
+
+    http_status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many requests; try again in {retry_after} seconds")
+
+
+class ImportFileError(SubscriberError):
+    """An import file cannot be read at all (missing, not UTF-8, a CSV without an email column)."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class StoreError(SubscriberError):
+    """The database refused a subscriber operation; the message never carries statement parameters."""
+
+    http_status = 503

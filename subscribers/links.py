@@ -1,0 +1,29 @@
+"""The links in emails: confirm (expires with the pending sign-up) and unsubscribe (never expires)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from subscribers.models import utcnow
+from subscribers.tokens import Purpose, Signer
+
+
+class Links:
+    """Absolute URLs under `base_url` carrying signed, scoped tokens."""
+
+    def __init__(self, base_url: str, signer: Signer, confirm_for: timedelta,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._signer = signer
+        self._confirm_for = confirm_for
+        self._now = now
+
+    def confirm_url(self, subscriber_id: int, nonce: str) -> str:
+        token = self._signer.issue(Purpose.CONFIRM, subscriber_id, nonce, self._now() + self._confirm_for)
+        return f"{self.base_url}/confirm?token={quote(token)}"
+
+    def unsubscribe_url(self, subscriber_id: int, nonce: str) -> str:
+        token = self._signer.issue(Purpose.UNSUBSCRIBE, subscriber_id, nonce, None)
+        return f"{self.base_url}/unsubscribe?token={quote(token)}"

@@ -1,0 +1,77 @@
+"""Tables of the subscriber side: subscribers (no address in clear) and the transactional outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from newsletter.database import Base, str_enum
+from newsletter.models import as_utc, utcnow
+
+__all__ = ["SUPPRESSED", "MailState", "OutboxRow", "Status", "SubscriberRow", "as_utc", "utcnow"]
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+
+
+SUPPRESSED = (Status.UNSUBSCRIBED, Status.BOUNCED)
+
+
+class MailState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # the subscriber confirmed, left or was erased before it went out
+
+
+class SubscriberRow(Base):
+    """One address: found by its blind index, readable only with the key, wiped on unsubscribe."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blind_index: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[Status] = mapped_column(str_enum(Status, "subscriber_status"))
+    # Changes whenever a subscription starts again, so tokens from an earlier one stop working.
+    nonce: Mapped[str] = mapped_column(String(16))
+    consent_form: Mapped[str] = mapped_column(String(32))
+    consent_text_version: Mapped[str] = mapped_column(String(32))
+    consent_note: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_up_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_subscribers_status_id", "status", "id"),)
+
+
+class OutboxRow(Base):
+    """One transactional email to send; it holds no message, only whom it is for and how it went."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[MailState] = mapped_column(str_enum(MailState, "mail_state"))
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),)

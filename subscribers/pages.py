@@ -1,0 +1,84 @@
+"""The endpoint's pages: Jinja2 templates from templates/web/, rendered with what every page shares."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from newsletter import templating
+from newsletter.config import Config
+from newsletter.errors import TemplateError
+from newsletter.render import render_template
+from subscribers.tokens import Signer
+
+SIGNUP = "web/signup.html"
+FORM_LIFETIME = timedelta(hours=12)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class Pages:
+    """HTML (and JSON) answers; fixed pages are rendered once and reused."""
+
+    def __init__(self, config: Config, signer: Signer, now: Callable[[], datetime]) -> None:
+        self.env = templating.environment(config)
+        self._signer = signer
+        self._now = now
+        self._shared = {"newsletter": config.newsletter, "pending_days": config.subscribers.pending_days}
+        # The consent record names the exact words the person saw: a digest of the form's template.
+        self.signup_version = "signup-" + hashlib.sha256(self._source(SIGNUP).encode()).hexdigest()[:12]
+        self.stylesheet_text = self._source("web/site.css")
+        self._fixed = lru_cache(maxsize=64)(self._render_fixed)
+
+    def check(self) -> None:
+        """Render every page once, so a broken template stops `serve` at start and not at a visitor."""
+        self.signup(error="check", problem="check")
+        self.message("check", ("check",))
+        self.action("check", "check", "confirm", "token", "check")
+
+    def signup(self, *, status: int = 200, error: str | None = None, problem: str | None = None,
+               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+        """The sign-up form with a fresh form token; `error` belongs to the field, `problem` to the form."""
+        token = self._signer.form_token(self._now() + FORM_LIFETIME)
+        html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem)
+        return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
+
+    def message(self, heading: str, paragraphs: Sequence[str], *, status: int = 200, back: bool = False,
+                headers: Mapping[str, str] | None = None) -> HTMLResponse:
+        """A page that only says something; the same words always give the same bytes."""
+        return HTMLResponse(self._fixed(heading, tuple(paragraphs), back), status,
+                            headers={**NO_STORE, **(headers or {})})
+
+    def action(self, heading: str, explanation: str, action: str, token: str, button: str) -> HTMLResponse:
+        """A page with one button that POSTs `token` to `action`."""
+        html = self._render("web/action.html", heading=heading, explanation=explanation, action=action,
+                            token=token, button=button)
+        return HTMLResponse(html, headers=NO_STORE)
+
+    def stylesheet(self) -> Response:
+        return Response(self.stylesheet_text, media_type="text/css",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+    def _render_fixed(self, heading: str, paragraphs: tuple[str, ...], back: bool) -> str:
+        return self._render("web/message.html", heading=heading, paragraphs=paragraphs,
+                            back="./" if back else "")
+
+    def _source(self, name: str) -> str:
+        assert self.env.loader is not None
+        try:
+            return self.env.loader.get_source(self.env, name)[0]
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"template {name} not found; is templates_dir complete?") from None
+
+    def _render(self, name: str, **values: Any) -> str:
+        return render_template(self.env, name, self._shared | values)
+
+
+def json_answer(body: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The JSON twin of a page, for clients that posted JSON."""
+    return JSONResponse(body, status, headers={**NO_STORE, **(headers or {})})

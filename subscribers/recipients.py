@@ -1,0 +1,92 @@
+"""The one door `newsletter/` uses to reach subscribers: who is confirmed, their addresses at send time,
+and bounces reported back. Nothing here lists addresses for a person: it feeds the sender a batch at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import cast
+
+from sqlalchemy import Engine, Select, Table, select
+
+from newsletter.compose import Recipient
+from newsletter.config import Config
+from subscribers.models import Status, SubscriberRow
+from subscribers.service import Subscribers
+
+T = cast(Table, SubscriberRow.__table__)
+CHUNK = 500  # ids per IN (...) list
+
+
+def confirmed_ids() -> Select[int]:
+    """A SELECT of the confirmed subscribers' ids, for the ledger's snapshot (no address in it)."""
+    return select(SubscriberRow.id).where(SubscriberRow.status == Status.CONFIRMED)
+
+
+class SubscriberRecipients:
+    """The sender's view of the list (`newsletter.delivery.Recipients`), on one set of keys.
+
+    Raises KeyFileError when made if the key is missing; opening an address with the wrong key is one too.
+    """
+
+    def __init__(self, config: Config, engine: Engine) -> None:
+        self._side = Subscribers(config, engine)
+        self._engine = engine
+
+    def confirmed_ids(self) -> Select[int]:
+        return confirmed_ids()
+
+    def lookup(self, subscriber_ids: Sequence[int]) -> dict[int, Recipient]:
+        """Those of `subscriber_ids` still confirmed, with address and unsubscribe URL: an unsubscribe
+        that arrives mid-send takes effect for every message not yet sent."""
+        found: dict[int, Recipient] = {}
+        for start in range(0, len(subscriber_ids), CHUNK):
+            chunk = list(subscriber_ids[start:start + CHUNK])
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(T.c.id, T.c.address, T.c.blind_index, T.c.nonce)
+                                    .where(T.c.status == Status.CONFIRMED, T.c.id.in_(chunk))).all()
+            for row in rows:
+                found[row.id] = self._recipient(row.id, row.address, row.blind_index, row.nonce)
+        return found
+
+    def mark_bounced(self, subscriber_ids: Sequence[int]) -> None:
+        """Suppress subscribers whose mail was refused for good (5xx): addresses wiped, never mailed again."""
+        self._side.store.mark_bounced(subscriber_ids)
+
+    def batches(self, batch_size: int, after_id: int = 0) -> Iterator[list[Recipient]]:
+        """Confirmed subscribers with id > `after_id`, in id order, `batch_size` a query."""
+        last = after_id
+        while True:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(T.c.id, T.c.address, T.c.blind_index, T.c.nonce)
+                                    .where(T.c.status == Status.CONFIRMED, T.c.id > last)
+                                    .order_by(T.c.id).limit(batch_size)).all()
+            yield [self._recipient(row.id, row.address, row.blind_index, row.nonce) for row in rows]
+            if len(rows) < batch_size:
+                return
+            last = rows[-1].id
+
+    def _recipient(self, subscriber_id: int, sealed: bytes | None, index: str, nonce: str) -> Recipient:
+        assert sealed is not None  # confirmed rows always hold their address; only leaving wipes it
+        address = self._side.crypto.open(sealed, index)
+        return Recipient(subscriber_id, address, self._side.links.unsubscribe_url(subscriber_id, nonce))
+
+
+def confirmed_recipients(engine: Engine, config: Config, *, batch_size: int = 500,
+                         after_id: int = 0) -> Iterator[tuple[int, str, str]]:
+    """Every confirmed subscriber as (subscriber_id, address, unsubscribe_url), in id order.
+
+    Args:
+        engine: the database (`newsletter init` has run).
+        config: for the key and `[web] base_url`, which the unsubscribe URLs start with.
+        batch_size: rows per query; memory holds one batch whatever the size of the list.
+        after_id: resume after this subscriber id.
+
+    Raises:
+        KeyFileError: the key is missing or does not open the stored addresses.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    for batch in SubscriberRecipients(config, engine).batches(batch_size, after_id):
+        for recipient in batch:
+            yield recipient.subscriber_id, recipient.address, recipient.unsubscribe_url

@@ -1,0 +1,39 @@
+"""The subscriber side assembled from the config: keys, store, outbox and links, made once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from newsletter.config import Config
+from subscribers.addresses import Address, parse
+from subscribers.crypto import AddressCrypto
+from subscribers.keys import load_keys
+from subscribers.links import Links
+from subscribers.models import utcnow
+from subscribers.outbox import Outbox
+from subscribers.settings import SubscriberSettings
+from subscribers.store import SubscriberStore
+from subscribers.tokens import Signer
+
+
+class Subscribers:
+    """Everything that touches subscribers, sharing one set of keys and one clock."""
+
+    def __init__(self, config: Config, engine: Engine, now: Callable[[], datetime] = utcnow) -> None:
+        self.config = config
+        self.engine = engine
+        self.now = now
+        self.settings = SubscriberSettings.from_config(config)
+        keys = load_keys(self.settings.key_file, self.settings.key)
+        self.crypto = AddressCrypto(keys)
+        self.signer = Signer(keys.tokens)
+        self.store = SubscriberStore(engine, self.crypto, now)
+        self.outbox = Outbox(engine, now)
+        self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)
+
+    def parse(self, text: str) -> Address:
+        """An address as the settings want it checked (DNS or not)."""
+        return parse(text, dns_checks=self.settings.dns_checks)

@@ -1,0 +1,267 @@
+"""The subscriber list: sign up, confirm, unsubscribe, look up, erase and count; addresses only ever sealed.
+
+Every change is one conditional statement (`... WHERE status = <what we read>`), so two requests racing on
+one row cannot both win, on SQLite and on PostgreSQL alike; the loser reads again and answers from there.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from subscribers import outbox
+from subscribers.addresses import Address
+from subscribers.crypto import AddressCrypto
+from subscribers.errors import StoreError
+from subscribers.models import SUPPRESSED, Status, SubscriberRow, utcnow
+from subscribers.tokens import new_nonce
+
+T = cast(Table, SubscriberRow.__table__)
+RESEND_AFTER = timedelta(hours=1)
+_ATTEMPTS = 3
+# The sign-up's statements, built once: SQLAlchemy then reuses their compiled form on every call.
+_FIND = select(T.c.id, T.c.status).where(T.c.blind_index == bindparam("index"))
+_ADD = insert(T).returning(T.c.id)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """How consent was asked for: the form, the version of its text, and an admin's note for imports."""
+
+    form: str
+    text_version: str
+    note: str | None = None
+
+
+class SignUp(enum.StrEnum):
+    """What a sign-up did. Internal: the web answers every one of them the same way."""
+
+    NEW = "new"
+    MAILED_AGAIN = "mailed-again"
+    RECENTLY_MAILED = "recently-mailed"
+    RESTARTED = "restarted"
+    ALREADY_CONFIRMED = "already-confirmed"
+    SUPPRESSED = "suppressed"
+    CONFIRMED = "confirmed"
+
+
+class Action(enum.StrEnum):
+    """What a confirm or unsubscribe did."""
+
+    DONE = "done"
+    ALREADY = "already"
+    STALE = "stale"   # the token belongs to an earlier subscription of this row
+    GONE = "gone"     # no such subscriber (erased, or purged before confirming)
+
+
+class _Raced(Exception):
+    """Another request changed the row between our read and our write."""
+
+
+@contextmanager
+def _database() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as error:
+        # The driver's message can quote statement parameters; name only the kind of failure.
+        raise StoreError(f"the subscriber database failed ({type(error.orig).__name__}); "
+                         "check that it is reachable and that `newsletter init` has run") from None
+
+
+class SubscriberStore:
+    """The list on one database; `crypto` seals addresses and computes their blind index."""
+
+    def __init__(self, engine: Engine, crypto: AddressCrypto,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.crypto = crypto
+        self.now = now
+
+    def sign_up(self, address: Address, consent: Consent, *, restart_suppressed: bool = True) -> SignUp:
+        """Record a sign-up and queue a confirmation email when one is due (at most one an hour).
+
+        An unsubscribed or bounced address starts a new subscription (new nonce) only when
+        `restart_suppressed`: true for the person at the form, false for an admin's import.
+        """
+        return self._retry(lambda conn, index: self._sign_up(conn, address, index, consent,
+                                                             restart_suppressed), address)
+
+    def sign_up_many(self, requests: Sequence[tuple[Address, Consent]]) -> list[SignUp]:
+        """Several sign-ups from the form in one transaction: one COMMIT for a whole burst.
+
+        If another process added one of the addresses meanwhile, they are done again one by one.
+        """
+        with _database():
+            try:
+                with self.engine.begin() as conn:
+                    return [self._sign_up(conn, address, self.crypto.blind_index(address.lookup), consent, True)
+                            for address, consent in requests]
+            except (IntegrityError, _Raced):
+                pass
+        return [self.sign_up(address, consent) for address, consent in requests]
+
+    def add_confirmed(self, address: Address, consent: Consent) -> SignUp:
+        """Record an address whose consent was given elsewhere; suppressed addresses stay suppressed."""
+        return self._retry(lambda conn, index: self._add_confirmed(conn, address, index, consent), address)
+
+    def confirm(self, subscriber_id: int, nonce: str) -> Action:
+        """Confirm a pending subscription; confirming twice, or twice at once, confirms once."""
+        now = self.now()
+        values = {"status": Status.CONFIRMED, "confirmed_at": now, "consent_at": now, "updated_at": now}
+        return self._act(subscriber_id, nonce, (Status.PENDING,), values, done=Status.CONFIRMED)
+
+    def unsubscribe(self, subscriber_id: int, nonce: str) -> Action:
+        """End a subscription: the sealed address is wiped, the blind index stays as suppression."""
+        now = self.now()
+        values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "updated_at": now}
+        return self._act(subscriber_id, nonce, (Status.PENDING, Status.CONFIRMED), values,
+                         done=Status.UNSUBSCRIBED)
+
+    def mark_bounced(self, subscriber_ids: Sequence[int]) -> int:
+        """Suppress confirmed subscribers whose mail is refused for good; addresses wiped. How many were."""
+        if not subscriber_ids:
+            return 0
+        now = self.now()
+        with _database(), self.engine.begin() as conn:
+            return conn.execute(update(T).where(T.c.id.in_(subscriber_ids), T.c.status == Status.CONFIRMED)
+                                .values(status=Status.BOUNCED, address=None, bounced_at=now,
+                                        updated_at=now)).rowcount
+
+    def lookup(self, address: Address) -> Status | None:
+        """The status of one address, or None when it is not on the list."""
+        index = self.crypto.blind_index(address.lookup)
+        with _database(), self.engine.connect() as conn:
+            status = conn.execute(select(T.c.status).where(T.c.blind_index == index)).scalar()
+        return None if status is None else Status(status)
+
+    def erase(self, address: Address) -> bool:
+        """Delete every trace of an address (its row, its suppression, its queued mail)."""
+        index = self.crypto.blind_index(address.lookup)
+        with _database(), self.engine.begin() as conn:
+            return conn.execute(delete(T).where(T.c.blind_index == index)).rowcount == 1
+
+    def counts(self) -> dict[Status, int]:
+        """How many subscribers are in each status; every status is present."""
+        with _database(), self.engine.connect() as conn:
+            rows = conn.execute(select(T.c.status, func.count()).group_by(T.c.status)).all()
+        found = {Status(status): count for status, count in rows}
+        return {status: found.get(status, 0) for status in Status}
+
+    def purge(self, pending_for: timedelta) -> int:
+        """Forget sign-ups left unconfirmed longer than `pending_for`; returns how many.
+
+        A row that was unsubscribed or bounced before the sign-up goes back to that status (wiped),
+        so the suppression it carried survives a sign-up nobody confirmed.
+        """
+        now = self.now()
+        stale = (T.c.status == Status.PENDING, T.c.signed_up_at < now - pending_for)
+        never_suppressed = (T.c.unsubscribed_at.is_(None), T.c.bounced_at.is_(None))
+        with _database(), self.engine.begin() as conn:
+            deleted = conn.execute(delete(T).where(*stale, *never_suppressed)).rowcount
+            bounced_last = T.c.bounced_at.is_not(None) & or_(T.c.unsubscribed_at.is_(None),
+                                                           T.c.bounced_at > T.c.unsubscribed_at)
+            restored = 0
+            for status, condition in ((Status.BOUNCED, bounced_last), (Status.UNSUBSCRIBED, ~bounced_last)):
+                restored += conn.execute(update(T).where(*stale, condition)
+                                         .values(status=status, address=None, updated_at=now)).rowcount
+            outbox.forget_finished(conn, now - pending_for)
+        return deleted + restored
+
+    def pending_addresses(self, subscriber_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """{id: (address, nonce)} of those still waiting to confirm; nobody else is opened."""
+        if not subscriber_ids:
+            return {}
+        with _database(), self.engine.connect() as conn:
+            rows = conn.execute(select(T.c.id, T.c.address, T.c.blind_index, T.c.nonce)
+                                .where(T.c.id.in_(subscriber_ids), T.c.status == Status.PENDING)).all()
+        return {row.id: (self.crypto.open(row.address, row.blind_index), row.nonce)
+                for row in rows if row.address is not None}
+
+    def _retry(self, step: Callable[[Connection, str], SignUp], address: Address) -> SignUp:
+        index = self.crypto.blind_index(address.lookup)
+        with _database():
+            for _ in range(_ATTEMPTS):
+                try:
+                    with self.engine.begin() as conn:
+                        return step(conn, index)
+                except (IntegrityError, _Raced):
+                    continue  # the same address arrived twice at once: read the winner's row
+        raise StoreError("the same address is being changed by many requests at once; try again")
+
+    def _sign_up(self, conn: Connection, address: Address, index: str, consent: Consent,
+                 restart_suppressed: bool) -> SignUp:
+        now = self.now()
+        row = conn.execute(_FIND, {"index": index}).first()
+        if row is None:
+            values = self._fresh(address, index, consent, now) | {"status": Status.PENDING, "mailed_at": now}
+            outbox.queue(conn, conn.execute(_ADD, values).scalar_one(), now)
+            return SignUp.NEW
+        status = Status(row.status)
+        if status is Status.CONFIRMED:
+            return SignUp.ALREADY_CONFIRMED
+        if status is Status.PENDING:
+            due = or_(T.c.mailed_at.is_(None), T.c.mailed_at <= now - RESEND_AFTER)
+            if conn.execute(update(T).where(T.c.id == row.id, T.c.status == Status.PENDING, due)
+                            .values(mailed_at=now, signed_up_at=now, updated_at=now)).rowcount == 0:
+                return SignUp.RECENTLY_MAILED
+            outbox.queue(conn, row.id, now)
+            return SignUp.MAILED_AGAIN
+        if not restart_suppressed:
+            return SignUp.SUPPRESSED
+        values = self._fresh(address, index, consent, now) | {
+            "status": Status.PENDING, "mailed_at": now, "consent_at": None, "confirmed_at": None}
+        values.pop("created_at")
+        if conn.execute(update(T).where(T.c.id == row.id, T.c.status == status)
+                        .values(values)).rowcount == 0:
+            raise _Raced
+        outbox.queue(conn, row.id, now)
+        return SignUp.RESTARTED
+
+    def _add_confirmed(self, conn: Connection, address: Address, index: str, consent: Consent) -> SignUp:
+        now = self.now()
+        row = conn.execute(_FIND, {"index": index}).first()
+        confirmed = {"status": Status.CONFIRMED, "consent_at": now, "confirmed_at": now}
+        if row is None:
+            conn.execute(_ADD, self._fresh(address, index, consent, now) | confirmed)
+            return SignUp.CONFIRMED
+        status = Status(row.status)
+        if status in SUPPRESSED:
+            return SignUp.SUPPRESSED
+        if status is Status.CONFIRMED:
+            return SignUp.ALREADY_CONFIRMED
+        consent_values = {"consent_form": consent.form, "consent_text_version": consent.text_version,
+                          "consent_note": consent.note, "updated_at": now}
+        if conn.execute(update(T).where(T.c.id == row.id, T.c.status == Status.PENDING)
+                        .values(confirmed | consent_values)).rowcount == 0:
+            raise _Raced
+        outbox.cancel(conn, row.id, now)
+        return SignUp.CONFIRMED
+
+    def _fresh(self, address: Address, index: str, consent: Consent, now: datetime) -> dict[str, Any]:
+        return {"blind_index": index, "address": self.crypto.seal(address.deliver, index),
+                "nonce": new_nonce(), "consent_form": consent.form,
+                "consent_text_version": consent.text_version, "consent_note": consent.note,
+                "signed_up_at": now, "created_at": now, "updated_at": now}
+
+    def _act(self, subscriber_id: int, nonce: str, allowed: tuple[Status, ...], values: dict[str, Any],
+             *, done: Status) -> Action:
+        with _database(), self.engine.begin() as conn:
+            changed = conn.execute(update(T).where(T.c.id == subscriber_id, T.c.nonce == nonce,
+                                                   T.c.status.in_(allowed)).values(values)).rowcount
+            if changed == 1:
+                # A confirmation still queued would only confuse someone who has already acted.
+                outbox.cancel(conn, subscriber_id, values["updated_at"])
+                return Action.DONE
+            row = conn.execute(select(T.c.status, T.c.nonce).where(T.c.id == subscriber_id)).first()
+        if row is None:
+            return Action.GONE
+        if row.nonce == nonce and Status(row.status) is done:
+            return Action.ALREADY
+        return Action.STALE

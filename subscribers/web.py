@@ -1,0 +1,241 @@
+"""The sign-up endpoint: the form, double opt-in, one-click unsubscribe, health.
+
+`POST /subscribe` answers alike for a new, pending, confirmed, unsubscribed or undeliverable address,
+so nobody can learn from it who is on the list. Confirm and unsubscribe act only on POST.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import anyio.to_thread
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from newsletter import archive
+from subscribers.addresses import Address
+from subscribers.blocking import Blocking
+from subscribers.errors import AddressError, SubscriberError, TokenError
+from subscribers.forms import MAX_BODY, posted_json, read_fields
+from subscribers.group_commit import GroupCommit
+from subscribers.guard import Guard
+from subscribers.pages import Pages, json_answer
+from subscribers.ratelimit import RateLimiter, client_key
+from subscribers.service import Subscribers
+from subscribers.store import Action, Consent, SignUp
+from subscribers.tokens import Claims, Purpose
+
+log = logging.getLogger("subscribers.web")
+MAILED = (SignUp.NEW, SignUp.MAILED_AGAIN, SignUp.RESTARTED)
+CHECK_INBOX = ("Check your inbox",
+               ("If this address can receive email, a message is on its way with a link to confirm. "
+                "Nothing else is sent until you press the button behind that link.",
+                "No email after a few minutes? Look in the spam folder, or sign up again in an hour."))
+
+
+class Endpoint:
+    """The request handlers, sharing the subscriber side, the pages and the rate limits."""
+
+    def __init__(self, side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
+                 blocking: Blocking | None = None) -> None:
+        self.side = side
+        self.pages = pages
+        self.wake = wake or (lambda: None)
+        self.blocking = blocking or Blocking(side.engine)
+        settings = side.settings
+        self.per_client = RateLimiter(settings.signups_per_client, 60.0)
+        self.per_address = RateLimiter(settings.signups_per_address, 3600.0)
+        self.consent = Consent(form="web-signup", text_version=pages.signup_version)
+        self.signups: GroupCommit[tuple[Address, Consent], SignUp] = GroupCommit(
+            side.store.sign_up_many, self.blocking)
+
+    async def home(self, request: Request) -> Response:
+        return self.pages.signup()
+
+    async def stylesheet(self, request: Request) -> Response:
+        return self.pages.stylesheet()
+
+    async def favicon(self, request: Request) -> Response:
+        # Browsers ask for it on every page; "no content" keeps their consoles and the logs quiet.
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+    async def health(self, request: Request) -> Response:
+        try:
+            await self.blocking(self._ping)
+        except Exception:
+            return PlainTextResponse("database unavailable\n", 503)
+        return PlainTextResponse("ok\n")
+
+    async def subscribe(self, request: Request) -> Response:
+        as_json = posted_json(request)
+        wait = self.per_client.hit(client_key(request.client.host if request.client else None))
+        if wait:
+            return self._too_many(wait, as_json)
+        fields = await read_fields(request)
+        if fields.get("website"):
+            return self._accepted(as_json)  # the honeypot: answer as usual, keep nothing
+        try:
+            self.side.signer.verify(fields.get("form_token", ""), Purpose.FORM, self.side.now())
+        except TokenError:
+            problem = "This form was open too long or did not come from this site. Please send it again."
+            return (json_answer({"error": problem, "field": "form_token"}, 400) if as_json
+                    else self.pages.signup(status=400, problem=problem))
+        return await self._sign_up(fields.get("email", ""), as_json)
+
+    async def _sign_up(self, typed: str, as_json: bool) -> Response:
+        try:
+            address = await self._parse(typed)
+        except AddressError as error:
+            if error.plausible:
+                return self._accepted(as_json)
+            return (json_answer({"error": error.reason, "field": "email"}, 400) if as_json
+                    else self.pages.signup(status=400, error=error.reason))
+        wait = self.per_address.hit(self.side.crypto.blind_index(address.lookup))
+        if wait:
+            return self._too_many(wait, as_json)
+        outcome = await self.signups.submit((address, self.consent))
+        if outcome in MAILED:
+            self.wake()
+        return self._accepted(as_json)
+
+    async def confirm_page(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        self._claims(token, Purpose.CONFIRM)
+        return self.pages.action("Confirm your subscription",
+                                 "Press the button to start getting the newsletter at this address.",
+                                 "confirm", token, "Confirm my subscription")
+
+    async def confirm(self, request: Request) -> Response:
+        claims = self._claims(await self._token(request), Purpose.CONFIRM)
+        outcome = await self.blocking(self.side.store.confirm, claims.subscriber_id, claims.nonce)
+        if outcome in (Action.DONE, Action.ALREADY):
+            return self.pages.message("You are subscribed", (
+                "Thank you. The next issue comes to this address; every issue has a link to leave.",))
+        return self._lost(outcome)
+
+    async def unsubscribe_page(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        self._claims(token, Purpose.UNSUBSCRIBE)
+        return self.pages.action("Unsubscribe", "Press the button and no more issues are sent to this address.",
+                                 "unsubscribe", token, "Unsubscribe")
+
+    async def unsubscribe(self, request: Request) -> Response:
+        """The button on the page, and RFC 8058 one-click: POST ?token=... with List-Unsubscribe=One-Click."""
+        claims = self._claims(await self._token(request), Purpose.UNSUBSCRIBE)
+        outcome = await self.blocking(self.side.store.unsubscribe, claims.subscriber_id, claims.nonce)
+        if outcome in (Action.DONE, Action.ALREADY, Action.GONE):
+            return self.pages.message("You are unsubscribed", (
+                "No more issues will be sent to this address. It has been deleted from the list; "
+                "only a one-way fingerprint stays, so that it is never written to again.",
+                "Changed your mind? You can sign up again at any time."), back=True)
+        return self._lost(outcome)
+
+    async def _parse(self, typed: str) -> Address:
+        if self.side.settings.dns_checks:  # DNS can take seconds: never on the event loop
+            return await anyio.to_thread.run_sync(self.side.parse, typed)
+        return self.side.parse(typed)
+
+    async def _token(self, request: Request) -> str:
+        fields = await read_fields(request)
+        return request.query_params.get("token") or fields.get("token", "")
+
+    def _claims(self, token: str, purpose: Purpose) -> Claims:
+        try:
+            return self.side.signer.verify(token, purpose, self.side.now())
+        except TokenError as error:
+            raise _LinkError(error) from None
+
+    def _lost(self, outcome: Action) -> Response:
+        if outcome is Action.STALE:
+            return self.pages.message("This link is out of date", (
+                "It belongs to an earlier subscription of this address. Use the link in the most "
+                "recent email from us.",), status=400, back=True)
+        days = self.side.settings.pending.days
+        return self.pages.message("This sign-up no longer exists", (
+            f"Sign-ups that are not confirmed within {days} days are deleted. Please sign up again.",),
+            status=400, back=True)
+
+    def _accepted(self, as_json: bool) -> Response:
+        heading, paragraphs = CHECK_INBOX
+        if as_json:
+            return json_answer({"status": "check-your-inbox", "message": paragraphs[0]})
+        return self.pages.message(heading, paragraphs)
+
+    def _too_many(self, wait: int, as_json: bool) -> Response:
+        headers = {"Retry-After": str(wait)}
+        text_ = f"Too many sign-ups from here or for this address. Please try again in {_minutes(wait)}."
+        if as_json:
+            return json_answer({"error": text_}, 429, headers)
+        return self.pages.message("Please wait a moment", (text_,), status=429, headers=headers, back=True)
+
+    def _ping(self) -> None:
+        with self.side.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+
+class _LinkError(Exception):
+    def __init__(self, error: TokenError) -> None:
+        self.error = error
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
+
+
+def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
+               blocking: Blocking | None = None) -> ASGIApp:
+    """The endpoint as an ASGI app; `wake` is called when a sign-up queued a confirmation email."""
+    endpoint = Endpoint(side, pages, wake=wake, blocking=blocking)
+
+    async def link_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, _LinkError)
+        expired = error.error.expired
+        heading = "This link has expired" if expired else "This link does not work"
+        advice = ("Sign up again to get a new one." if expired
+                  else "Open it from the email once more, or copy the whole link into the address bar.")
+        return pages.message(heading, (error.error.reason, advice), status=400, back=True)
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        if posted_json(request):
+            return json_answer({"error": error.detail}, error.status_code, error.headers)
+        heading = {404: "Page not found", 405: "Not allowed here", 413: "Too much data"}.get(
+            error.status_code, "That did not work")
+        return pages.message(heading, (error.detail,), status=error.status_code, back=True,
+                             headers=error.headers)
+
+    async def subscriber_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, SubscriberError)
+        # Our messages carry no address, but they are meant for the admin: the log, not the visitor.
+        log.error("%s %s: %s", request.method, request.url.path, error)
+        return pages.message("Something went wrong", (
+            "The error is on our side and has been logged. Please try again in a minute.",),
+            status=error.http_status, back=True)
+
+    async def server_error(request: Request, error: Exception) -> Response:
+        return pages.message("Something went wrong", (
+            "The error is on our side and has been logged. Please try again in a minute.",), status=500)
+
+    routes = [
+        Route("/", endpoint.home, methods=["GET"]),
+        Route("/site.css", endpoint.stylesheet, methods=["GET"]),
+        Route("/favicon.ico", endpoint.favicon, methods=["GET"]),
+        Route("/subscribe", endpoint.subscribe, methods=["POST"]),
+        Route("/confirm", endpoint.confirm_page, methods=["GET"]),
+        Route("/confirm", endpoint.confirm, methods=["POST"]),
+        Route("/unsubscribe", endpoint.unsubscribe_page, methods=["GET"]),
+        Route("/unsubscribe", endpoint.unsubscribe, methods=["POST"]),
+        Route("/healthz", endpoint.health, methods=["GET"]),
+        *archive.routes(side.config, side.engine),  # /issues/: the "view in browser" pages and the feed
+    ]
+    app = Starlette(routes=routes, exception_handlers={
+        HTTPException: http_error, _LinkError: link_error, SubscriberError: subscriber_error,
+        Exception: server_error,
+    })
+    return Guard(app, max_body=MAX_BODY, https=side.settings.base_url.startswith("https:"))

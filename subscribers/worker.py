@@ -1,0 +1,140 @@
+"""The outbox worker: sends queued confirmation emails within seconds, retries while the server is down.
+
+It also purges sign-ups left unconfirmed past `[subscribers] pending_days`, once an hour. Database work
+is batched (one claim, one lookup, one write per batch), so a burst of sign-ups costs the database
+little more than the sign-ups themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from datetime import timedelta
+
+from newsletter.errors import DeliveryError, PermanentFailure
+from newsletter.transport import Transport
+from subscribers.blocking import Blocking
+from subscribers.confirmation import ConfirmationMail
+from subscribers.errors import SubscriberError
+from subscribers.models import MailState, as_utc
+from subscribers.outbox import Claimed, Outcome, scrub
+from subscribers.service import Subscribers
+
+log = logging.getLogger("subscribers.worker")
+
+
+class OutboxWorker:
+    """Claims due mails, builds each from the sealed address, hands it to the transport, records how it went."""
+
+    def __init__(self, side: Subscribers, transport: Transport, mail: ConfirmationMail, *,
+                 blocking: Blocking | None = None, poll_seconds: float = 5.0, batch: int = 50,
+                 retry_after: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(minutes=30),
+                 purge_every: float = 3600.0, concurrency: int = 4) -> None:
+        self.side = side
+        self.transport = transport
+        self.mail = mail
+        self.blocking = blocking or Blocking(side.engine)
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.retry_after = retry_after
+        self.retry_cap = retry_cap
+        self.purge_every = purge_every
+        self._wake = asyncio.Event()
+        self._next_purge = 0.0
+        # A few at a time: confirmation mail is background work and must not crowd out the sign-ups.
+        self._sending = asyncio.Semaphore(concurrency)
+
+    def wake(self) -> None:
+        """Look at the outbox now (a sign-up just queued a mail) instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; a failing database or transport is logged and tried again."""
+        while not stop.is_set():
+            self._wake.clear()
+            handled = 0
+            try:
+                await self._purge_when_due()
+                handled = await self.run_once()
+            except Exception as error:  # the worker must outlive any one bad moment
+                log.error("outbox worker: %s; trying again in %.0f s", _describe(error), self.poll_seconds)
+            if handled:
+                continue
+            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits:
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+
+    async def run_once(self) -> int:
+        """Send every mail that is due now, a batch at a time; how many were handled."""
+        total = 0
+        while True:
+            claimed = await self.blocking(self.side.outbox.claim, self.batch, self.side.settings.lease)
+            if not claimed:
+                return total
+            ids = [mail.subscriber_id for mail in claimed]
+            found = await self.blocking(self.side.store.pending_addresses, ids)
+            outcomes = await asyncio.gather(*(self._deliver_one(mail, found.get(mail.subscriber_id))
+                                              for mail in claimed))
+            await self.blocking(self.side.outbox.record, outcomes)
+            counts = Counter(outcome.state for outcome in outcomes)
+            log.info("confirmation emails: %d sent, %d to retry, %d failed, %d no longer needed",
+                     counts[MailState.SENT], counts[MailState.PENDING], counts[MailState.FAILED],
+                     counts[MailState.CANCELLED])
+            total += len(claimed)
+
+    async def _purge_when_due(self) -> None:
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self.purge_every
+        purged = await self.blocking(self.side.store.purge, self.side.settings.pending)
+        if purged:
+            log.info("purged %d sign-up(s) left unconfirmed for %s", purged, self.side.settings.pending)
+
+    async def _deliver_one(self, mail: Claimed, found: tuple[str, str] | None) -> Outcome:
+        async with self._sending:
+            return await self._deliver(mail, found)
+
+    async def _deliver(self, mail: Claimed, found: tuple[str, str] | None) -> Outcome:
+        if found is None:  # confirmed, left or erased since the mail was queued
+            return Outcome(mail.id, MailState.CANCELLED)
+        address, nonce = found
+        link = self.side.links.confirm_url(mail.subscriber_id, nonce)
+        try:
+            await self.transport.send(self.mail.build(address, link, self.side.now()))
+        except PermanentFailure as error:
+            log.warning("confirmation mail %d (subscriber %d) refused: %s", mail.id, mail.subscriber_id,
+                        _loggable(error))
+            return Outcome(mail.id, MailState.FAILED, _reason(error))
+        except Exception as error:  # temporary failures, and anything a transport did not foresee
+            return self._deferred(mail, error)
+        return Outcome(mail.id, MailState.SENT)
+
+    def _deferred(self, mail: Claimed, error: Exception) -> Outcome:
+        reason = _reason(error) if isinstance(error, DeliveryError) else _describe(error)
+        if self.side.now() - as_utc(mail.created_at) > self.side.settings.give_up_after:
+            log.warning("confirmation mail %d (subscriber %d) given up: %s", mail.id, mail.subscriber_id,
+                        _loggable(error))
+            return Outcome(mail.id, MailState.FAILED, f"gave up: {reason}")
+        delay = min(self.retry_after * 2 ** (mail.attempts - 1), self.retry_cap)
+        log.warning("confirmation mail %d (subscriber %d) deferred for %s: %s", mail.id, mail.subscriber_id,
+                    delay, _loggable(error))
+        return Outcome(mail.id, MailState.PENDING, reason, delay)
+
+
+def _reason(error: DeliveryError) -> str:
+    return f"SMTP {error.code}: {error.reason}" if error.code else error.reason
+
+
+def _describe(error: BaseException) -> str:
+    # Only our own errors have messages known to be free of addresses; others are named by kind.
+    return str(error) if isinstance(error, SubscriberError) else type(error).__name__
+
+
+def _loggable(error: Exception) -> str:
+    return scrub(_reason(error)) if isinstance(error, DeliveryError) else _describe(error)

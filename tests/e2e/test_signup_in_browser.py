@@ -1,0 +1,186 @@
+"""A person's whole journey in Debian's Chromium against `serve`: sign up, get the email from a real SMTP
+server, confirm with the button, then leave by RFC 8058 one-click. axe-core checks every page on the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from sqlalchemy import Engine
+
+from newsletter import config as settings
+from newsletter.config import Config
+from newsletter.database import connect, migrate
+from subscribers.addresses import parse
+from subscribers.models import Status
+from subscribers.recipients import confirmed_recipients
+from subscribers.server import SignupServer
+from subscribers.service import Subscribers
+from tests.newsletter.smtp_server import SmtpServer, serve_in_thread
+from tests.subscribers.conftest import write_config
+from tests.subscribers.test_worker import confirm_token
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Never fetch anything: no browser download, no component updates, no background traffic.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+READER = "reader.one@example.org"
+
+
+@dataclass
+class Site:
+    """A running `serve` with its SMTP server, database and settings."""
+
+    url: str
+    config: Config
+    engine: Engine
+    smtp: SmtpServer
+
+    def status(self, address: str) -> Status | None:
+        return Subscribers(self.config, self.engine).store.lookup(parse(address))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium; scripts/test installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
+    with serve_in_thread() as smtp:
+        port = _free_port()
+        path = write_config(tmp_path, database_url, web={"base_url": f"http://127.0.0.1:{port}"},
+                            delivery={"transport": "smtp"}, smtp={"host": smtp.host, "port": smtp.port})
+        config = settings.load(path, environ={})
+        engine = connect(config.database_url)
+        migrate(engine)
+        server = SignupServer(config, engine, host="127.0.0.1", port=port, poll_seconds=0.2)
+        thread = threading.Thread(target=lambda: asyncio.run(server.run()), name="serve", daemon=True)
+        thread.start()
+        try:
+            _wait_for(lambda: server.started, "the server to start")
+            yield Site(f"http://127.0.0.1:{port}", config, engine, smtp)
+        finally:
+            server.stop()
+            thread.join(timeout=20)
+            engine.dispose()
+
+
+@pytest.fixture
+def axe_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A context that lets the test inject axe-core despite the site's CSP (it forbids every script)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/e2e (scripts/test does)")
+    context = browser.new_context(bypass_csp=True)
+    yield context
+    context.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page, as 'rule: target' lines."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))")
+    violations = json.loads(result)["violations"]
+    return [f"{v['id']}: {node['target']}" for v in violations if v["impact"] in ("serious", "critical")
+            for node in v["nodes"]]
+
+
+def test_sign_up_confirm_and_one_click_unsubscribe(site: Site, axe_context: BrowserContext,
+                                                   artifacts: Path) -> None:
+    page = axe_context.new_page()
+    page.goto(site.url + "/")
+    assert page.title() == "Subscribe · Weekly Lessons"
+    assert serious_violations(page) == []
+    page.screenshot(path=str(artifacts / "signup-form.png"), full_page=True)
+
+    page.get_by_label("Your email address").fill(READER)
+    page.get_by_role("button", name="Subscribe").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"
+    assert serious_violations(page) == []
+    assert site.status(READER) is Status.PENDING
+
+    _wait_for(lambda: site.smtp.received, "the confirmation email")
+    [mail] = site.smtp.received
+    assert mail.recipients == (READER,)
+    token = confirm_token(mail.data)
+    page.goto(f"{site.url}/confirm?token={token}")
+    assert serious_violations(page) == []
+    assert site.status(READER) is Status.PENDING  # opening the link alone changes nothing
+    page.get_by_role("button", name="Confirm my subscription").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "You are subscribed"
+    assert serious_violations(page) == []
+    assert site.status(READER) is Status.CONFIRMED
+
+    [(_, address, unsubscribe_url)] = list(confirmed_recipients(site.engine, site.config))
+    assert address == READER
+    page.goto(unsubscribe_url)
+    assert serious_violations(page) == []
+    # What a mail provider does for RFC 8058: a cookie-less POST to the List-Unsubscribe URL.
+    answer = page.request.post(unsubscribe_url, form={"List-Unsubscribe": "One-Click"}, max_redirects=0)
+    assert answer.status == 200
+    assert "location" not in answer.headers
+    assert "set-cookie" not in answer.headers
+    assert site.status(READER) is Status.UNSUBSCRIBED
+    assert len(site.smtp.received) == 1
+
+
+def test_a_malformed_address_gets_an_accessible_inline_error(site: Site, axe_context: BrowserContext) -> None:
+    page = axe_context.new_page()
+    page.goto(site.url + "/")
+    page.get_by_label("Your email address").fill("reader@@example.org")
+    page.get_by_role("button", name="Subscribe").click()
+    field = page.get_by_label("Your email address")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert page.locator("#email-error").inner_text() == "An email address has exactly one @ sign."
+    assert page.evaluate("document.activeElement.id") == "email"
+    assert serious_violations(page) == []
+    assert site.status("reader@example.org") is None
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(375, "light"), (1280, "dark")], ids=["phone-light", "desktop-dark"])
+def test_the_page_works_under_its_own_csp_on_a_phone_and_a_desktop(site: Site, browser: Browser,
+                                                                   artifacts: Path, width: int,
+                                                                   scheme: str) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800},
+                                  color_scheme="dark" if scheme == "dark" else "light")
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto(site.url + "/")
+        page.screenshot(path=str(artifacts / f"signup-{width}px-{scheme}.png"), full_page=True)
+        assert refused == []  # the stylesheet loaded under the CSP; nothing was blocked
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        button = "getComputedStyle(document.querySelector('button')).backgroundColor"
+        assert page.evaluate(button) == ("rgb(138, 79, 44)" if scheme == "light" else "rgb(224, 168, 120)")
+    finally:
+        context.close()

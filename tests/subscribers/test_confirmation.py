@@ -1,0 +1,64 @@
+"""The confirmation email: one recipient, the link, CRLF, and nothing else the visitor typed."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from newsletter import config as settings
+from subscribers.confirmation import ConfirmationMail
+from tests.subscribers.conftest import write_config
+
+NOW = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+LINK = "https://news.example.org/confirm?token=AbC-_123"
+
+
+def message_for(tmp_path: Path, address: str) -> tuple[EmailMessage, bytes]:
+    config = settings.load(write_config(tmp_path, "sqlite:///x.db", newsletter={"reply_to": "help@example.org"}),
+                           environ={})
+    outgoing = ConfirmationMail(config).build(address, LINK, NOW)
+    assert outgoing.recipient == address
+    assert outgoing.sender == "newsletter@example.org"
+    parsed = email.message_from_bytes(outgoing.data, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed["Message-ID"] == outgoing.message_id
+    return parsed, outgoing.data
+
+
+def test_the_confirmation_goes_to_one_recipient_with_the_link_in_both_parts(tmp_path: Path) -> None:
+    message, data = message_for(tmp_path, "alice@example.org")
+    assert message["To"] == "alice@example.org"
+    assert [message[h] for h in ("Cc", "Bcc")] == [None, None]
+    assert message["From"] == "Weekly Lessons <newsletter@example.org>"
+    assert message["Reply-To"] == "help@example.org"
+    assert message["Subject"] == "Please confirm your subscription to Weekly Lessons"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Date"] == "Mon, 16 Nov 2026 09:30:00 +0000"
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    assert LINK in text.get_content()
+    assert f'href="{LINK}"' in html.get_content()
+    assert b"\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert "alice" not in text.get_content()
+    assert "alice" not in html.get_content()
+
+
+def test_the_html_part_has_its_css_inlined_and_no_tracking(tmp_path: Path) -> None:
+    message, _ = message_for(tmp_path, "alice@example.org")
+    html = message.get_body(("html",))
+    assert html is not None
+    content = html.get_content()
+    assert 'style="' in content
+    assert "<img" not in content
+
+
+def test_an_address_with_a_unicode_local_part_gets_an_smtputf8_message(tmp_path: Path) -> None:
+    message, data = message_for(tmp_path, "üser@xn--bcher-kva.example")
+    assert message["To"] == "üser@xn--bcher-kva.example"
+    assert "To: üser@xn--bcher-kva.example\r\n".encode() in data

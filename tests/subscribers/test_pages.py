@@ -1,0 +1,52 @@
+"""The pages: an admin's templates override the packaged ones, and the consent record follows the words."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from newsletter import config as settings
+from newsletter.errors import TemplateError
+from subscribers.keys import derive, new_secret
+from subscribers.pages import Pages
+from subscribers.tokens import Signer
+from tests.subscribers.conftest import START, write_config
+
+
+def pages_in(tmp_path: Path, templates: dict[str, str] | None = None) -> Pages:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    extra = {}
+    if templates is not None:
+        for name, text in templates.items():
+            (tmp_path / "mine" / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "mine" / name).write_text(text)
+        extra = {"templates_dir": str(tmp_path / "mine")}
+    path = write_config(tmp_path, "sqlite:///x.db")
+    if extra:
+        path.write_text(f'templates_dir = "{extra["templates_dir"]}"\n' + path.read_text())
+    config = settings.load(path, environ={})
+    return Pages(config, Signer(derive(new_secret(), "test").tokens), lambda: START)
+
+
+def test_the_form_text_version_is_a_digest_of_the_form_template(tmp_path: Path) -> None:
+    packaged = pages_in(tmp_path / "a")
+    assert re.fullmatch(r"signup-[0-9a-f]{12}", packaged.signup_version)
+    changed = pages_in(tmp_path / "b", {"web/signup.html": "{{ form_token }} Other words."})
+    assert changed.signup_version != packaged.signup_version
+    assert b"Other words." in bytes(changed.signup().body)
+
+
+def test_a_broken_template_stops_the_check_and_names_itself(tmp_path: Path) -> None:
+    pages = pages_in(tmp_path, {"web/message.html": "{% if %}"})
+    with pytest.raises(TemplateError, match=r"web/message.html, line 1"):
+        pages.check()
+
+
+def test_fixed_pages_are_rendered_once_and_reused(tmp_path: Path) -> None:
+    pages = pages_in(tmp_path)
+    first = pages.message("Check your inbox", ("One.", "Two."))
+    again = pages.message("Check your inbox", ("One.", "Two."))
+    assert first.body == again.body
+    assert pages._fixed.cache_info().hits == 1

@@ -92,6 +92,8 @@ class WebSettings:
     host: str = setting("127.0.0.1", "Address the sign-up endpoint listens on.")
     port: int = setting(8080, "Port the sign-up endpoint listens on.")
     base_url: str = setting("http://localhost:8080", "Public URL of the endpoint; every link in every email.")
+    signups_per_client: int = setting(20, "Sign-ups a minute from one client (IPv4 address or IPv6 /64).")
+    signups_per_address: int = setting(5, "Sign-ups an hour for one address.")
 
 
 @dataclass(frozen=True)
@@ -99,16 +101,23 @@ class ScheduleSettings:
     cron: str = setting("0 7 * * mon", "When the weekly send runs (crontab: minute hour day month weekday).")
     timezone: str = setting("UTC", "Time zone of the cron expression, e.g. Europe/London.")
     ingest: list[str] = setting([], "Sources (files, folders, URLs) ingested before each weekly send.")
+    catch_up_hours: int = setting(
+        48, "A weekly send missed while `newsletter run` was down runs at start-up if at most this late."
+    )
+    retry_minutes: int = setting(10, "How often `newsletter run` retries deferred and unfinished deliveries.")
 
 
 @dataclass(frozen=True)
 class SubscribersSettings:
     pending_days: int = setting(7, "Unconfirmed sign-ups older than this many days are purged.")
+    dns_checks: bool = setting(False, "Check that an address's domain accepts mail (DNS) at sign-up.")
 
 
 @dataclass(frozen=True)
 class PrivacySettings:
     key_file: str = setting("newsletter.key", "Key file from `newsletter init`; lose it, lose the list.")
+    key: str = setting("", "The key itself instead of the file: environment only (NEWSLETTER_PRIVACY_KEY).",
+                       secret=True)
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,12 @@ class DkimSettings:
     domain: str = setting("", "DKIM signing domain (d=); empty turns signing off.")
     selector: str = setting("", "DKIM selector (s=).")
     key_file: str = setting("", "PEM private key used to sign.")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    format: str = setting("keyvalue", '"keyvalue" (time=... level=... msg="...") or "json": one line per event.')
+    level: str = setting("info", '"debug", "info", "warning" or "error".')
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,7 @@ class Config:
     subscribers: SubscribersSettings = field(default_factory=SubscribersSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     dkim: DkimSettings = field(default_factory=DkimSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     templates_dir: str = setting("", "Folder of templates that override the packaged ones; empty: none.")
     base_dir: Path = field(default=Path(), metadata={"internal": True})
 

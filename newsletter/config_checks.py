@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.triggers.cron import CronTrigger
 
 Check = Callable[[Any], str | None]
 
@@ -72,10 +71,13 @@ def _database_url(value: Any) -> str | None:
 
 
 def _cron(value: Any) -> str | None:
+    # The scheduler's own reading of the line (crontab weekday numbers), so what passes here runs there.
+    from newsletter.schedule import crontab_trigger
+
     try:
-        CronTrigger.from_crontab(value)
+        crontab_trigger(value, UTC)
     except ValueError as exc:
-        return f"is not a crontab expression of five fields ({exc})"
+        return f"is not a valid crontab line: {exc}"
     return None
 
 
@@ -120,8 +122,14 @@ CHECKS: dict[str, Check] = {
     "smtp.timeout": _between(1),
     "web.port": _between(0, 65535),
     "web.base_url": _base_url,
+    "web.signups_per_client": _between(1),
+    "web.signups_per_address": _between(1),
     "schedule.cron": _cron,
     "schedule.timezone": _timezone,
+    "schedule.catch_up_hours": _between(1, 168),
+    "schedule.retry_minutes": _between(1, 1440),
     "subscribers.pending_days": _between(1),
     "privacy.key_file": _not_empty,
+    "logging.format": _one_of("keyvalue", "json"),
+    "logging.level": _one_of("debug", "info", "warning", "error"),
 }

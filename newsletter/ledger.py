@@ -49,7 +49,7 @@ def find_issue(session: Session, week: IsoWeek) -> IssueRow | None:
 
 
 def open_issue(session: Session, week: IsoWeek, subject: str, excerpts: Sequence[Excerpt],
-               recipients: Select[tuple[int]], now: datetime) -> tuple[IssueRow, bool]:
+               recipients: Select[int], now: datetime) -> tuple[IssueRow, bool]:
     """The week's issue, created with its excerpts and its recipient snapshot if it does not exist yet.
 
     Returns (issue, created). The week is unique, so of two processes opening the same week at once
@@ -67,7 +67,7 @@ def open_issue(session: Session, week: IsoWeek, subject: str, excerpts: Sequence
         assert issue is not None
         return issue, False
     ids = dict(session.execute(select(ExcerptRow.content_hash, ExcerptRow.id).where(
-        ExcerptRow.content_hash.in_([e.content_hash for e in excerpts]))).tuples().all())
+        ExcerptRow.content_hash.in_([e.content_hash for e in excerpts]))).all())
     session.execute(insert(IssueExcerptRow), [
         {"issue_id": created, "excerpt_id": ids[e.content_hash], "position": position}
         for position, e in enumerate(excerpts)
@@ -114,7 +114,7 @@ def claim(session: Session, issue_id: int, *, limit: int, lease_seconds: float, 
         .returning(DeliveryRow.id, DeliveryRow.subscriber_id, DeliveryRow.attempts,
                    DeliveryRow.first_attempt_at)
         .execution_options(synchronize_session=False)
-    ).tuples().all()
+    ).all()
     claims = [Claim(id_, subscriber, tries, as_utc(first or now)) for id_, subscriber, tries, first in rows]
     return sorted(claims, key=lambda c: c.delivery_id)
 
@@ -149,7 +149,7 @@ def release(session: Session, delivery_ids: Sequence[int]) -> None:
 def counts(session: Session, issue_id: int) -> dict[DeliveryState, int]:
     """Rows per state; every state is present."""
     found = dict(session.execute(select(DeliveryRow.state, func.count()).where(
-        DeliveryRow.issue_id == issue_id).group_by(DeliveryRow.state)).tuples().all())
+        DeliveryRow.issue_id == issue_id).group_by(DeliveryRow.state)).all())
     return {state: found.get(state, 0) for state in State}
 
 
@@ -160,7 +160,7 @@ def failure_reasons(session: Session, issue_id: int, limit: int = 20) -> list[tu
         .where(DeliveryRow.issue_id == issue_id,
                DeliveryRow.state.in_([State.FAILED, State.DEFERRED]), DeliveryRow.reason.is_not(None))
         .group_by(DeliveryRow.reason).order_by(func.count().desc(), DeliveryRow.reason).limit(limit)
-    ).tuples().all()
+    ).all()
     return [(str(reason), int(n)) for reason, n in rows]
 
 

@@ -38,9 +38,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import content, preview, setup
+    import subscribers.cli
+    from newsletter.cli import content, preview, run, send, setup
 
-    for module in (setup, content, preview):
+    for module in (setup, content, preview, send, run, subscribers.cli):
         for command in module.COMMANDS:
             cli.add_command(command)
 

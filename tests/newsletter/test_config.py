@@ -101,7 +101,7 @@ def test_environment_overrides_the_file(tmp_path: Path, variable: str, value: st
         ('[smtp]\nprot = 25\n', {}, "config: smtp.prot is not a setting"),
         ('[smtp]\npassword = "x"\n', {}, "set NEWSLETTER_SMTP_PASSWORD"),
         ('[schedule]\ntimezone = "Mars/Base"\n', {}, "config: schedule.timezone must be an IANA time zone"),
-        ('[schedule]\ncron = "every monday"\n', {}, "config: schedule.cron is not a crontab expression"),
+        ('[schedule]\ncron = "every monday"\n', {}, "config: schedule.cron is not a valid crontab line: a"),
         ('[newsletter]\nsubject = "{name}"\n', {}, "config: newsletter.subject may use only"),
         ('[newsletter]\nfrom_address = "me"\n', {}, "config: newsletter.from_address must be an email"),
         ('[newsletter]\ntitle = "a\\nBcc: x@y.org"\n', {}, "config: newsletter.title must be one line"),

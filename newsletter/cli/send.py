@@ -1,0 +1,202 @@
+"""`newsletter send` (with `--dry-run` and `--to`) and `newsletter status`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import func, select
+
+from newsletter import ledger, sending
+from newsletter.checks import OK, check_message
+from newsletter.cli.app import App, pass_app
+from newsletter.compose import Recipient
+from newsletter.delivery import Tally
+from newsletter.errors import NewsletterError
+from newsletter.issues import PreparedIssue, prepare
+from newsletter.ledger import Outcome
+from newsletter.models import FINAL_STATES, DeliveryState, IssueRow
+from newsletter.preview_files import sample_recipient, write_preview
+from newsletter.transport import Outgoing, make_transport
+from newsletter.weeks import IsoWeek
+from subscribers.addresses import parse as parse_address
+from subscribers.recipients import SubscriberRecipients
+
+
+def _week(value: str | None) -> IsoWeek:
+    return IsoWeek.parse(value) if value else IsoWeek.last_complete(date.today())
+
+
+@click.command()
+@click.option("--week", help="ISO week such as 2026-W47 (default: the last complete week).")
+@click.option("--dry-run", is_flag=True, help="Check everything and report; connect to nothing, change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--to", "to_address", metavar="ADDRESS", help="Send this issue to one address only (a test send).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Concurrent senders (default: smtp.connections).")
+@pass_app
+def send(app: App, week: str | None, dry_run: bool, as_json: bool, to_address: str | None,
+         workers: int | None) -> None:
+    """Send the week's issue to every confirmed subscriber; run it again to resume.
+
+    The issue is created once per ISO week; its recipients are snapshotted into a ledger, so a second
+    run (or a second machine) never sends anyone a second copy, and a crash loses nothing.
+    """
+    chosen = _week(week)
+    with app.sessions() as session:
+        prepared = prepare(app.config, session, chosen)
+    if not isinstance(prepared, PreparedIssue):
+        _no_issue(app, chosen, as_json)
+        return
+    if dry_run:
+        _dry_run(app, prepared, as_json)
+    elif to_address:
+        _send_to_one(app, prepared, to_address)
+    else:
+        _send(app, prepared, workers, as_json)
+
+
+def _no_issue(app: App, week: IsoWeek, as_json: bool) -> None:
+    message = f"no excerpts for {week}: no issue this week (ingest that week's pages first)"
+    if as_json:
+        click.echo(json.dumps({"week": str(week), "issue": None, "message": message}))
+    else:
+        app.console.print(message, markup=False)
+
+
+def _dry_run(app: App, prepared: PreparedIssue, as_json: bool) -> None:
+    recipients = SubscriberRecipients(app.config, app.engine)
+    with app.sessions() as session:
+        if prepared.existing is not None:
+            states = ledger.counts(session, prepared.existing.id)
+            waiting = sum(n for state, n in states.items() if state not in FINAL_STATES)
+            already = states[DeliveryState.SENT]
+        else:
+            waiting = session.scalar(select(func.count()).select_from(recipients.confirmed_ids().subquery())) or 0
+            already = 0
+    sample = sample_recipient(app.config.web.base_url)
+    message = prepared.template.personalise(sample)
+    checks = check_message(app.config, prepared.rendered, message, sample.unsubscribe_url)
+    paths = write_preview(app.config.path("preview"), prepared.rendered, sample, message)
+    rate = app.config.smtp.rate_per_second if app.config.delivery.transport == "smtp" else 0
+    report: dict[str, Any] = {
+        "week": str(prepared.week),
+        "subject": prepared.subject,
+        "excerpts": [e.title for e in prepared.rendered.excerpts],
+        "recipients": waiting,
+        "already_sent": already,
+        "html_bytes": prepared.rendered.html_bytes,
+        "message_bytes": len(message),
+        "estimated_seconds": round(waiting / rate, 1) if rate else None,
+        "checks": checks,
+        "preview": {name: str(path) for name, path in paths.items()},
+    }
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    say = app.console.print
+    say(f"[bold]{report['week']}[/]: {report['subject']}", markup=True)
+    for title in report["excerpts"]:
+        say(f"  • {title}", markup=False)
+    say(f"would send to {waiting:,} subscriber(s); {already:,} already sent")
+    say(f"HTML {report['html_bytes']:,} bytes, one message {report['message_bytes']:,} bytes")
+    if rate:
+        say(f"at {rate:g}/s that takes about {timedelta(seconds=round(waiting / rate))}")
+    for name, outcome in checks.items():
+        mark = "[green]ok[/]" if outcome == OK else "[yellow]problem[/]"
+        say(f"  {mark} {name}" + ("" if outcome == OK else f": {outcome}"))
+    say(f"preview written to {paths['issue.html'].parent}/ (open issue.html in a browser)")
+
+
+def _send_to_one(app: App, prepared: PreparedIssue, address_text: str) -> None:
+    address = parse_address(address_text).deliver
+    base = app.config.web.base_url.rstrip("/")
+    recipient = Recipient(0, address, f"{base}/unsubscribe?token=test-send")
+    message = prepared.template.personalise(recipient)
+
+    async def go() -> None:
+        transport = make_transport(app.config)
+        try:
+            await transport.send(Outgoing(app.config.newsletter.from_address, address, message,
+                                          prepared.template.message_id(0)))
+        finally:
+            await transport.close()
+
+    asyncio.run(go())
+    app.console.print(f"sent {prepared.week} to one address outside the ledger "
+                      f"({app.config.delivery.transport})")
+
+
+def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool) -> None:
+    recipients = SubscriberRecipients(app.config, app.engine)
+    started = sending.start(app.sessions, prepared, recipients)
+    if not as_json:
+        app.console.print(f"{'created' if started.created else 'resuming'} issue {prepared.week}: "
+                          f"{started.total:,} recipient(s), {started.todo:,} to send", markup=False)
+    progress = Progress(TextColumn("sending"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]}/s"), TimeRemainingColumn(),
+                        console=app.errors, disable=as_json)
+    task = progress.add_task("send", total=started.todo, rate="…")
+
+    def advance(outcomes: Sequence[Outcome]) -> None:
+        progress.advance(task, len(outcomes))
+        speed = progress.tasks[0].speed
+        progress.update(task, rate=f"{speed:,.0f}" if speed else "…")
+
+    async def go() -> Tally:
+        transport = make_transport(app.config)
+        try:
+            return await sending.deliver(app.config, app.sessions, prepared, started.issue_id, recipients,
+                                         transport, workers=workers, on_outcomes=advance)
+        finally:
+            await transport.close()
+
+    with progress:
+        tally = asyncio.run(go())
+    with app.sessions() as session:
+        final = ledger.counts(session, started.issue_id)
+    run = {s.value: tally.states[s] for s in (*FINAL_STATES, DeliveryState.DEFERRED)}
+    if as_json:
+        click.echo(json.dumps({"week": str(prepared.week), "this_run": run,
+                               "totals": {s.value: n for s, n in final.items()}}))
+        return
+    app.console.print(f"sent {run['sent']:,}, deferred {run['deferred']:,}, failed {run['failed']:,}, "
+                      f"skipped {run['skipped']:,}")
+    for reason, count in tally.reasons.most_common(5):
+        app.console.print(f"  {count:,} × {reason}", markup=False)
+    if final[DeliveryState.DEFERRED]:
+        app.console.print(f"{final[DeliveryState.DEFERRED]:,} deferred: run `newsletter send "
+                          f"--week {prepared.week}` again later (or let `newsletter run` retry them)")
+
+
+@click.command()
+@click.option("--week", help="ISO week of the issue (default: the most recent issue).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@pass_app
+def status(app: App, week: str | None, as_json: bool) -> None:
+    """How far an issue's send has got: recipients by state, and why any failed."""
+    with app.sessions() as session:
+        issue = (ledger.find_issue(session, IsoWeek.parse(week)) if week else
+                 session.scalars(select(IssueRow).order_by(IssueRow.week.desc()).limit(1)).first())
+        if issue is None:
+            raise NewsletterError(f"no issue for {week}: `newsletter send --week {week}` starts it"
+                                  if week else "no issue has been sent yet: `newsletter send` starts one")
+        states = ledger.counts(session, issue.id)
+        reasons = ledger.failure_reasons(session, issue.id)
+    report = {"week": issue.week, "subject": issue.subject, **{s.value: n for s, n in states.items()},
+              "total": sum(states.values()), "failures": [{"reason": r, "count": n} for r, n in reasons]}
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    app.console.print(f"{issue.week}: {issue.subject}", markup=False)
+    for state in DeliveryState:
+        app.console.print(f"  {state.value:<9} {states[state]:>10,}")
+    for reason, count in reasons:
+        app.console.print(f"  {count:,} × {reason}", markup=False)
+
+
+COMMANDS = [send, status]

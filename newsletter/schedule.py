@@ -1,0 +1,208 @@
+"""The schedule of `newsletter run`: an APScheduler 3 `AsyncIOScheduler` with three jobs.
+
+- `weekly-send` (cron from `[schedule]`, in its time zone): ingest `[schedule] ingest`, then send the
+  last complete ISO week; a week without excerpts sends nothing.
+- `retry-deferred` (every `retry_minutes`): resume every issue with deferred or unfinished rows.
+- `purge-pending` (hourly): forget sign-ups left unconfirmed past `[subscribers] pending_days`.
+
+Missed runs: the job store is in memory, so at start-up nothing remembers a weekly run that fell
+while the process was down. `plan` finds it instead: the latest cron time within `catch_up_hours`
+becomes the job's first run time, so the scheduler runs it at once, one time (coalesce), and the
+job's `misfire_grace_time` is the same window (APScheduler's default of one second would drop it).
+Whether that run sends anything is for the database to say: an issue is unique per ISO week, so
+this process, another one on another machine and a manual `newsletter send` all end up on the
+same issue, and a catch-up after a send that did happen only resumes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from newsletter.weeks import IsoWeek
+
+if TYPE_CHECKING:  # not at run time: config_checks may use crontab_trigger to check `[schedule] cron`
+    from newsletter.config import ScheduleSettings
+
+WEEKLY_SEND = "weekly-send"
+RETRY_DEFERRED = "retry-deferred"
+PURGE_PENDING = "purge-pending"
+PURGE_EVERY = timedelta(hours=1)
+WEEK = timedelta(days=7)
+
+# crontab counts days of the week from Sunday (0, and 7 again); APScheduler 3 counts from Monday
+# (0 = mon) and would read "0 7 * * 1" as Tuesday. Names mean the same to both.
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+class CrontabTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
+    """A crontab line in a time zone that fires once on the day a daylight-saving change repeats its
+    hour: APScheduler 3 fires a time such as 01:30 twice on that night. A time the spring change
+    skips fires once, an hour later in wall-clock terms (APScheduler's own behaviour)."""
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        while fire is not None and _second_pass(fire):
+            fire = super().get_next_fire_time(fire, fire)
+        return fire
+
+
+def _second_pass(moment: datetime) -> bool:
+    """Whether `moment` is the second occurrence of a wall-clock time repeated when clocks go back."""
+    return moment.fold == 1 and moment.replace(fold=0).utcoffset() != moment.utcoffset()
+
+
+def crontab_trigger(expression: str, zone: tzinfo) -> CrontabTrigger:
+    """A trigger for a five-field crontab line with crontab's own day-of-week numbers (0 or 7 = Sunday).
+
+    Raises:
+        ValueError: the line is not five valid fields; the message says which part is wrong.
+    """
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"a crontab line has 5 fields (minute hour day month weekday), got {len(fields)}")
+    fields[4] = _weekdays(fields[4])
+    trigger: CrontabTrigger = CrontabTrigger.from_crontab(" ".join(fields), timezone=zone)
+    return trigger
+
+
+def _weekdays(field: str) -> str:
+    """crontab's day-of-week field spelled with names, so APScheduler reads the days crontab means."""
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step_text = part.partition("/")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            first, last = (_day(end, part) for end in span.split("-", 1))
+        else:
+            first = _day(span, part)
+            last = 6 if step_text else first
+        step = _number(step_text, part) if step_text else 1
+        if last < first or step < 1:
+            raise ValueError(f"day of week {part!r} is not a range from an earlier day to a later one")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    # In APScheduler's order (Monday first) so the trigger reads like the week it fires in.
+    return ",".join(_DAYS[day] for day in sorted(days, key=lambda day: (day + 6) % 7))
+
+
+def _day(text: str, part: str) -> int:
+    name = text.strip().lower()[:3]
+    if name in _DAYS:
+        return _DAYS.index(name)
+    number = _number(text, part)
+    if not 0 <= number <= 7:
+        raise ValueError(f"day of week {part!r}: days are 0-7 (0 and 7 are Sunday) or mon..sun")
+    return number
+
+
+def _number(text: str, part: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"day of week {part!r}: days are 0-7 (0 and 7 are Sunday) or mon..sun")
+    return int(text)
+
+
+def weekly_trigger(settings: ScheduleSettings) -> CrontabTrigger:
+    """The weekly send's trigger: `[schedule] cron` in `[schedule] timezone`."""
+    return crontab_trigger(settings.cron, ZoneInfo(settings.timezone))
+
+
+def last_fire(trigger: BaseTrigger, now: datetime, within: timedelta) -> datetime | None:
+    """The latest time `trigger` fired in the `within` before `now` (inclusive), or None."""
+    last = None
+    fire = trigger.get_next_fire_time(None, now - within)
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire)
+    return last
+
+
+def week_to_send(fired: datetime) -> IsoWeek:
+    """The issue a weekly run that fired at `fired` (in the schedule's zone) sends: the last complete week."""
+    return IsoWeek.last_complete(fired.date())
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """One job as `newsletter run` starts it: what it runs on, and when it runs first."""
+
+    id: str
+    name: str
+    trigger: BaseTrigger
+    every: str
+    first_run: datetime
+    grace: timedelta
+    caught_up: bool = False  # the first run is a weekly run missed while the process was down
+
+
+def plan(settings: ScheduleSettings, now: datetime) -> list[PlannedJob]:
+    """The jobs, with their first run times as of `now` (an aware datetime)."""
+    zone = ZoneInfo(settings.timezone)
+    now = now.astimezone(zone)
+    weekly = weekly_trigger(settings)
+    catch_up = timedelta(hours=settings.catch_up_hours)
+    missed = last_fire(weekly, now, catch_up)
+    first = missed or weekly.get_next_fire_time(None, now)
+    assert first is not None  # a crontab line without an end date always fires again
+    retry = timedelta(minutes=settings.retry_minutes)
+    return [
+        PlannedJob(WEEKLY_SEND, "weekly send", weekly, f"cron {settings.cron!r}", first,
+                   catch_up, caught_up=missed is not None),
+        # Both start at once: a send a crash left unfinished resumes when the process comes back.
+        PlannedJob(RETRY_DEFERRED, "retry deferred deliveries", IntervalTrigger(seconds=retry.total_seconds(),
+                   start_date=now, timezone=zone), f"every {settings.retry_minutes} min", now, retry),
+        PlannedJob(PURGE_PENDING, "purge expired sign-ups", IntervalTrigger(seconds=PURGE_EVERY.total_seconds(),
+                   start_date=now, timezone=zone), "every hour", now, PURGE_EVERY),
+    ]
+
+
+def next_runs(job: PlannedJob, count: int) -> list[datetime]:
+    """The job's first `count` run times (a caught-up weekly run first)."""
+    runs = [job.first_run]
+    while len(runs) < count:
+        following = job.trigger.get_next_fire_time(runs[-1], runs[-1])
+        if following is None:
+            break
+        runs.append(following)
+    return runs
+
+
+class Jobs(Protocol):
+    """The work the schedule starts; `newsletter.scheduled.ScheduledWork` is the real one."""
+
+    async def weekly_send(self) -> None: ...
+
+    async def retry_deferred(self) -> None: ...
+
+    async def purge_pending(self) -> None: ...
+
+
+def build(settings: ScheduleSettings, jobs: Jobs, now: datetime) -> AsyncIOScheduler:
+    """An AsyncIOScheduler (not started) holding the planned jobs under their fixed ids."""
+    scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.timezone))
+    calls: dict[str, Callable[[], Awaitable[None]]] = {
+        WEEKLY_SEND: jobs.weekly_send, RETRY_DEFERRED: jobs.retry_deferred, PURGE_PENDING: jobs.purge_pending,
+    }
+    for job in plan(settings, now):
+        add(scheduler, job, calls[job.id])
+    return scheduler
+
+
+def add(scheduler: AsyncIOScheduler, job: PlannedJob, call: Callable[[], Awaitable[None]]) -> None:
+    """Add one planned job: a fixed id replacing any job of that id, one run for many missed ones
+    (coalesce), never two at once, and a misfire grace as long as the job's own window."""
+    options: dict[str, Any] = {
+        "id": job.id, "name": job.name, "replace_existing": True, "coalesce": True, "max_instances": 1,
+        "misfire_grace_time": int(job.grace.total_seconds()), "next_run_time": job.first_run,
+    }
+    scheduler.add_job(call, job.trigger, **options)

@@ -1,0 +1,126 @@
+"""`newsletter send`, `send --dry-run`, `send --to` and `newsletter status`, as an admin runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from newsletter.cli import cli
+from newsletter.config import load
+from newsletter.models import DeliveryRow, IssueRow
+from subscribers.addresses import parse
+from subscribers.service import Subscribers
+from subscribers.store import Consent
+from tests.conftest import EXAMPLES
+from tests.newsletter.smtp_server import SmtpServer
+from tests.subscribers.conftest import write_config
+
+READERS = [f"reader{n}@example.com" for n in range(6)]
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, database_url: str, runner: CliRunner, engine: Engine) -> Path:
+    """A newsletter with the sample week ingested and six confirmed readers; mail goes to the outbox."""
+    path = write_config(tmp_path, database_url, newsletter={"from_address": "letters@news.example.org",
+                                                            "postal_address": "1 Harbour Lane, Example Town"})
+    for args in (["init"], ["ingest", str(EXAMPLES / "pages")]):
+        assert runner.invoke(cli, ["--config", str(path), *args]).exit_code == 0
+    side = Subscribers(load(path, environ={}), engine)
+    for address in READERS:
+        side.store.add_confirmed(parse(address), Consent("import", "test"))
+    return path
+
+
+def run(runner: CliRunner, config_file: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli, ["--config", str(config_file), *args], env={"COLUMNS": "200"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def outbox(config_file: Path) -> list[Path]:
+    return sorted((config_file.parent / "outbox" / "new").glob("*"))
+
+
+def test_a_dry_run_reports_everything_and_changes_nothing(runner: CliRunner, config_file: Path,
+                                                          engine: Engine) -> None:
+    code, out, _ = run(runner, config_file, "send", "--week", "2026-W47", "--dry-run", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["week"] == "2026-W47"
+    assert report["subject"] == "Weekly Lessons — week of 16 November 2026"
+    assert report["excerpts"][0] == "The Lamp in the Kitchen"
+    assert (report["recipients"], report["already_sent"]) == (6, 0)
+    assert report["html_bytes"] > 10_000
+    assert report["checks"] == {"size": "ok", "headers": "ok", "unsubscribe_link": "ok", "text_part": "ok",
+                                "line_length": "ok", "settings": "ok"}
+    assert Path(report["preview"]["issue.eml"]).exists()
+    assert outbox(config_file) == []
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(IssueRow)) == 0
+
+
+def test_a_dry_run_points_out_settings_left_at_their_example_values(runner: CliRunner, tmp_path: Path,
+                                                                    database_url: str) -> None:
+    path = write_config(tmp_path, database_url, web={"base_url": "http://localhost:8080"})
+    run(runner, path, "init")
+    run(runner, path, "ingest", str(EXAMPLES / "pages"))
+    code, out, _ = run(runner, path, "send", "--week", "2026-W47", "--dry-run")
+    assert code == 0
+    assert "problem unsubscribe_link: links start with http://localhost:8080" in out
+    assert "problem settings: still the example value: newsletter.from_address" in out
+
+
+def test_a_send_writes_one_message_per_reader_and_a_second_run_none(runner: CliRunner, config_file: Path) -> None:
+    code, out, _ = run(runner, config_file, "send", "--week", "2026-W47")
+    assert code == 0
+    assert "created issue 2026-W47: 6 recipient(s), 6 to send" in out
+    assert "sent 6, deferred 0, failed 0, skipped 0" in out
+    assert len(outbox(config_file)) == 6
+    code, out, _ = run(runner, config_file, "send", "--week", "2026-W47")
+    assert code == 0
+    assert "resuming issue 2026-W47: 6 recipient(s), 0 to send" in out
+    assert len(outbox(config_file)) == 6
+
+
+def test_status_counts_the_issue_by_state(runner: CliRunner, config_file: Path) -> None:
+    run(runner, config_file, "send", "--week", "2026-W47")
+    code, out, _ = run(runner, config_file, "status", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert {k: report[k] for k in ("week", "pending", "sending", "sent", "deferred", "failed")} == {
+        "week": "2026-W47", "pending": 0, "sending": 0, "sent": 6, "deferred": 0, "failed": 0}
+    code, out, _ = run(runner, config_file, "send", "--week", "2026-W47", "--dry-run", "--json")
+    assert (json.loads(out)["recipients"], json.loads(out)["already_sent"]) == (0, 6)
+
+
+def test_status_before_any_send_says_how_to_start_one(runner: CliRunner, config_file: Path) -> None:
+    code, _, err = run(runner, config_file, "status")
+    assert code == 1
+    assert err.strip() == "error: no issue has been sent yet: `newsletter send` starts one"
+
+
+def test_send_to_one_address_goes_outside_the_ledger(runner: CliRunner, config_file: Path,
+                                                      threaded_smtp_server: SmtpServer, engine: Engine) -> None:
+    code, out, _ = run(runner, config_file, "send", "--week", "2026-W47", "--to", "Editor@Example.org")
+    assert code == 0
+    assert out.strip() == "sent 2026-W47 to one address outside the ledger (outbox)"
+    assert len(outbox(config_file)) == 1
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(DeliveryRow)) == 0
+    with config_file.open("a") as handle:
+        handle.write(f'[smtp]\nhost = "{threaded_smtp_server.host}"\nport = {threaded_smtp_server.port}\n')
+    result = runner.invoke(cli, ["--config", str(config_file), "send", "--week", "2026-W47", "--to",
+                                 "editor@example.org"], env={"NEWSLETTER_DELIVERY_TRANSPORT": "smtp"})
+    assert result.exit_code == 0
+    assert threaded_smtp_server.recipients() == {"editor@example.org": 1}
+
+
+def test_a_week_without_excerpts_sends_nothing_and_says_why(runner: CliRunner, config_file: Path) -> None:
+    code, out, _ = run(runner, config_file, "send", "--week", "2026-W40")
+    assert code == 0
+    assert out.strip() == "no excerpts for 2026-W40: no issue this week (ingest that week's pages first)"
+    assert outbox(config_file) == []

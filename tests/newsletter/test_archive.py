@@ -1,0 +1,139 @@
+"""The archive pages and the Atom feed, served by Starlette's TestClient from a real database."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import lxml.etree
+import pytest
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from newsletter import excerpt_store, ledger
+from newsletter.archive import routes
+from newsletter.config import Config, load
+from newsletter.database import connect, migrate, sessions
+from newsletter.excerpt import Excerpt
+from newsletter.weeks import IsoWeek
+from subscribers.addresses import parse
+from subscribers.recipients import SubscriberRecipients
+from subscribers.service import Subscribers
+from subscribers.store import Consent
+from tests.newsletter.conftest import sample_excerpts
+from tests.subscribers.conftest import write_config
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+READER = "reader.one@example.org"
+W46, W47 = IsoWeek(2026, 46), IsoWeek(2026, 47)
+
+
+@dataclasses.dataclass
+class Archive:
+    client: TestClient
+    config: Config
+    engine: Engine
+
+    def add_issue(self, week: IsoWeek, excerpts: list[Excerpt], created: datetime) -> None:
+        made = sessions(self.engine)
+        with made.begin() as session:
+            excerpt_store.add(session, excerpts)
+            ledger.open_issue(session, week, f"Weekly Lessons — week of {week.monday}", excerpts,
+                              SubscriberRecipients(self.config, self.engine).confirmed_ids(), created)
+
+
+@pytest.fixture
+def archive(tmp_path: Path, sqlite_url: str) -> Iterator[Archive]:
+    config = load(write_config(tmp_path, sqlite_url), environ={})
+    engine = connect(config.database_url)
+    migrate(engine)
+    Subscribers(config, engine).store.add_confirmed(parse(READER), Consent("import", "test"))
+    app = Starlette(routes=routes(config, engine))
+    with TestClient(app, base_url="https://news.example.org") as client:
+        yield Archive(client, config, engine)
+    engine.dispose()
+
+
+def moved(excerpts: list[Excerpt], days: int) -> list[Excerpt]:
+    return [dataclasses.replace(e, lesson_date=e.lesson_date + timedelta(days=days), title=f"{e.title} (earlier)")
+            for e in excerpts]
+
+
+def test_an_issue_page_shows_the_weeks_excerpts_and_nothing_about_any_reader(archive: Archive) -> None:
+    excerpts = sample_excerpts()
+    archive.add_issue(W47, excerpts, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    page = archive.client.get("/issues/2026-W47")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    html = page.text
+    assert "<title>Week 47: 16–22 November 2026 · Weekly Lessons</title>" in html
+    assert [e.title for e in excerpts] == _headings(html, "h2")
+    assert "Monday 16 November 2026" in html
+    assert "<strong>Question:</strong> If nobody in the house knows" in html
+    for personal in (READER, "reader.one", "unsubscribe", "token", "NLPLACEHOLDER"):
+        assert personal not in html.lower()
+
+
+def test_the_list_shows_every_issue_newest_first_with_links_to_their_pages(archive: Archive) -> None:
+    archive.add_issue(W46, moved(sample_excerpts()[:2], -7), datetime(2026, 11, 16, 7, 0, tzinfo=UTC))
+    archive.add_issue(W47, sample_excerpts(), datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    html = archive.client.get("/issues/").text
+    assert html.index('href="2026-W47">16–22 November 2026</a>') < html.index('href="2026-W46">9–15 November 2026</a>')
+    assert "The Lamp in the Window (earlier) · Two Kinds of Effort (earlier)" in html
+    assert READER not in html
+
+
+def test_an_empty_archive_says_no_issue_has_been_sent_yet(archive: Archive) -> None:
+    assert "No issue has been sent yet." in archive.client.get("/issues/").text
+
+
+@pytest.mark.parametrize("path", ["/issues/2026-W48", "/issues/2026-W99", "/issues/2026w47", "/issues/latest"],
+                         ids=["no-issue-that-week", "no-such-week", "not-the-canonical-spelling", "not-a-week"])
+def test_a_week_without_an_issue_is_not_found(archive: Archive, path: str) -> None:
+    archive.add_issue(W47, sample_excerpts(), datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    assert archive.client.get(path).status_code == 404
+
+
+def test_titles_are_escaped_on_the_page(archive: Archive) -> None:
+    [first, *_] = sample_excerpts()
+    archive.add_issue(W47, [dataclasses.replace(first, title="Light <script>alert(1)</script> & shade")],
+                      datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    html = archive.client.get("/issues/2026-W47").text
+    assert "<script>" not in html
+    assert "Light &lt;script&gt;alert(1)&lt;/script&gt; &amp; shade" in html
+
+
+def test_the_feed_is_atom_with_one_entry_per_issue_newest_first(archive: Archive) -> None:
+    archive.add_issue(W46, moved(sample_excerpts()[:1], -7), datetime(2026, 11, 16, 7, 0, tzinfo=UTC))
+    archive.add_issue(W47, sample_excerpts()[:2], datetime(2026, 11, 23, 7, 0, 5, tzinfo=UTC))
+    answer = archive.client.get("/issues/feed.xml")
+    assert answer.headers["content-type"] == "application/atom+xml"
+    feed = lxml.etree.fromstring(answer.content)
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.findtext(f"{ATOM}id") == "https://news.example.org/issues/"
+    assert feed.findtext(f"{ATOM}updated") == "2026-11-23T07:00:05Z"
+    assert feed.xpath("string(a:link[@rel='self']/@href)", namespaces={"a": ATOM[1:-1]}) == \
+        "https://news.example.org/issues/feed.xml"
+    entries = [(e.findtext(f"{ATOM}id"), e.xpath("string(a:link/@href)", namespaces={"a": ATOM[1:-1]}),
+                e.findtext(f"{ATOM}updated"), e.findtext(f"{ATOM}summary")) for e in feed.iter(f"{ATOM}entry")]
+    assert entries == [
+        ("https://news.example.org/issues/2026-W47", "https://news.example.org/issues/2026-W47",
+         "2026-11-23T07:00:05Z", "The Lamp in the Window · Two Kinds of Effort"),
+        ("https://news.example.org/issues/2026-W46", "https://news.example.org/issues/2026-W46",
+         "2026-11-16T07:00:00Z", "The Lamp in the Window (earlier)"),
+    ]
+    assert READER.encode() not in answer.content
+
+
+def test_the_pages_stylesheet_is_served_beside_them(archive: Archive) -> None:
+    answer = archive.client.get("/issues/site.css")
+    assert answer.headers["content-type"].startswith("text/css")
+    assert answer.text.startswith(":root {")
+
+
+def _headings(html: str, tag: str) -> list[str]:
+    root = lxml.etree.fromstring(html.encode(), lxml.etree.HTMLParser())
+    return [str(h.xpath("string()")) for h in root.iter(tag)]

@@ -1,0 +1,253 @@
+"""The schedule: crontab days, daylight-saving changes, missed runs at start-up, fixed job ids.
+
+Times come from a clock the tests set (the `now` they pass), never from sleeping. The start-up tests
+run a real AsyncIOScheduler and wait on its own events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from newsletter.config import ScheduleSettings
+from newsletter.schedule import (
+    PURGE_PENDING,
+    RETRY_DEFERRED,
+    WEEKLY_SEND,
+    add,
+    build,
+    crontab_trigger,
+    last_fire,
+    next_runs,
+    plan,
+    week_to_send,
+)
+from newsletter.weeks import IsoWeek
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def fires(trigger: CronTrigger, start: datetime, end: datetime) -> list[datetime]:
+    """Every fire time from `start` to `end`, found the way the scheduler finds them: after each run it
+    asks the trigger for the next time, with the clock standing at the run it just made."""
+    found = []
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and fire <= end:
+        found.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire)
+    return found
+
+
+def settings(cron: str = "0 7 * * mon", timezone: str = "Europe/London", catch_up_hours: int = 48) -> ScheduleSettings:
+    return ScheduleSettings(cron=cron, timezone=timezone, catch_up_hours=catch_up_hours)
+
+
+@pytest.mark.parametrize(("day_field", "days"), [
+    ("mon", ["mon"]),
+    ("1", ["mon"]),
+    ("0", ["sun"]),
+    ("7", ["sun"]),
+    ("1-5", ["mon", "tue", "wed", "thu", "fri"]),
+    ("mon-fri", ["mon", "tue", "wed", "thu", "fri"]),
+    ("5-7", ["fri", "sat", "sun"]),
+    ("*/2", ["tue", "thu", "sat", "sun"]),
+    ("0,3", ["wed", "sun"]),
+    ("*", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+], ids=["name", "one-is-monday", "zero-is-sunday", "seven-is-sunday", "numeric-range", "named-range",
+        "range-to-seven", "step-from-sunday", "list", "every-day"])
+def test_days_of_the_week_count_from_sunday_as_in_crontab(day_field: str, days: list[str]) -> None:
+    trigger = crontab_trigger(f"0 7 * * {day_field}", LONDON)
+    week = fires(trigger, datetime(2026, 11, 23, tzinfo=LONDON), datetime(2026, 11, 29, 23, 59, tzinfo=LONDON))
+    assert [f"{fire:%a}".lower() for fire in week] == days
+
+
+@pytest.mark.parametrize(("expression", "problem"), [
+    ("0 7 * * 8", "day of week '8': days are 0-7 (0 and 7 are Sunday) or mon..sun"),
+    ("0 7 * * fri-mon", "day of week 'fri-mon' is not a range from an earlier day to a later one"),
+    ("0 7 * mon", "a crontab line has 5 fields (minute hour day month weekday), got 4"),
+], ids=["no-day-eight", "backwards-range", "four-fields"])
+def test_a_bad_crontab_line_says_what_is_wrong(expression: str, problem: str) -> None:
+    with pytest.raises(ValueError, match="^" + problem.replace("(", r"\(").replace(")", r"\)") + "$"):
+        crontab_trigger(expression, LONDON)
+
+
+# 2026: clocks go forward on 29 March (London) and 8 March (New York), back on 25 October and 1 November.
+@pytest.mark.parametrize(("zone", "cron"), [
+    (LONDON, "0 7 * * mon"),
+    (LONDON, "30 1 * * sun"),   # 01:30 does not exist on 29 March and happens twice on 25 October
+    (LONDON, "0 1 * * sun"),
+    (NEW_YORK, "30 2 * * sun"),  # 02:30 does not exist on 8 March
+    (NEW_YORK, "30 1 * * sun"),  # 01:30 happens twice on 1 November
+], ids=["london-monday-morning", "london-in-the-changing-hour", "london-at-the-changing-hour",
+        "new-york-skipped-hour", "new-york-repeated-hour"])
+def test_daylight_saving_changes_neither_skip_nor_double_the_weekly_send(zone: ZoneInfo, cron: str) -> None:
+    trigger = crontab_trigger(cron, zone)
+    year = fires(trigger, datetime(2026, 1, 1, tzinfo=zone), datetime(2026, 12, 31, 23, 59, tzinfo=zone))
+    weeks = [week_to_send(fire) for fire in year]
+    assert len(year) == 52
+    assert len(set(weeks)) == 52  # each run sends a different week...
+    assert all(IsoWeek.of(b.monday - timedelta(days=7)) == a for a, b in itertools.pairwise(weeks))
+    day = "mon" if "mon" in cron else "sun"
+    assert {f"{fire:%a}".lower() for fire in year} == {day}  # ...and always on the right local day
+
+
+def test_apscheduler_alone_would_send_twice_on_the_night_the_clocks_go_back() -> None:
+    """Why CrontabTrigger exists: APScheduler 3's own cron trigger fires 01:30 in both passes."""
+    start, end = datetime(2026, 10, 24, tzinfo=LONDON), datetime(2026, 10, 26, tzinfo=LONDON)
+    plain = fires(CronTrigger.from_crontab("30 1 * * sun", timezone=LONDON), start, end)
+    ours = fires(crontab_trigger("30 1 * * sun", LONDON), start, end)
+    assert [fire.astimezone(UTC).hour for fire in plain] == [0, 1]
+    assert [fire.astimezone(UTC) for fire in ours] == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC)]
+
+
+def test_on_the_night_the_clocks_go_forward_a_skipped_time_runs_an_hour_later_once() -> None:
+    [fire] = fires(crontab_trigger("30 1 * * sun", LONDON), datetime(2026, 3, 28, tzinfo=LONDON),
+                   datetime(2026, 3, 30, tzinfo=LONDON))
+    assert fire.astimezone(UTC) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 02:30 BST
+
+
+@pytest.mark.parametrize(("now", "first_run", "caught_up"), [
+    (datetime(2026, 11, 23, 6, 59, tzinfo=UTC), datetime(2026, 11, 23, 7, 0, tzinfo=UTC), False),
+    (datetime(2026, 11, 23, 7, 0, 30, tzinfo=UTC), datetime(2026, 11, 23, 7, 0, tzinfo=UTC), True),
+    (datetime(2026, 11, 25, 6, 59, tzinfo=UTC), datetime(2026, 11, 23, 7, 0, tzinfo=UTC), True),
+    (datetime(2026, 11, 25, 7, 1, tzinfo=UTC), datetime(2026, 11, 30, 7, 0, tzinfo=UTC), False),
+    # After the spring change: the Monday run was at 07:00 BST, 06:00 UTC.
+    (datetime(2026, 3, 30, 7, 30, tzinfo=UTC), datetime(2026, 3, 30, 6, 0, tzinfo=UTC), True),
+], ids=["before-the-run", "just-missed", "missed-within-48-hours", "missed-longer-ago", "missed-after-dst"])
+def test_a_weekly_run_missed_within_catch_up_hours_is_the_first_run(now: datetime, first_run: datetime,
+                                                                    caught_up: bool) -> None:
+    [weekly, retry, purge] = plan(settings(catch_up_hours=48), now)
+    assert (weekly.id, retry.id, purge.id) == (WEEKLY_SEND, RETRY_DEFERRED, PURGE_PENDING)
+    assert weekly.first_run == first_run
+    assert weekly.caught_up is caught_up
+    assert weekly.grace == timedelta(hours=48)
+    assert retry.first_run == purge.first_run == now  # both also run at start-up
+
+
+def test_many_missed_runs_leave_only_the_latest_to_catch_up() -> None:
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    [weekly, *_] = plan(settings("0 7 * * *", catch_up_hours=72), now)
+    assert last_fire(weekly.trigger, now, timedelta(hours=72)) == datetime(2026, 11, 25, 7, 0, tzinfo=LONDON)
+    assert weekly.first_run == datetime(2026, 11, 25, 7, 0, tzinfo=LONDON)
+
+
+def test_each_run_sends_the_last_complete_week_before_its_own_day() -> None:
+    runs = next_runs(plan(settings(), datetime(2026, 12, 20, tzinfo=UTC))[0], 3)
+    assert [(fire.date(), str(week_to_send(fire))) for fire in runs] == [
+        (date(2026, 12, 21), "2026-W51"), (date(2026, 12, 28), "2026-W52"), (date(2027, 1, 4), "2026-W53")]
+
+
+class Calls:
+    """Jobs that only count their runs, and scheduler events to wait on."""
+
+    def __init__(self) -> None:
+        self.runs: Counter[str] = Counter()
+        self.events: asyncio.Queue[JobExecutionEvent] = asyncio.Queue()
+
+    async def weekly_send(self) -> None:
+        self.runs[WEEKLY_SEND] += 1
+
+    async def retry_deferred(self) -> None:
+        self.runs[RETRY_DEFERRED] += 1
+
+    async def purge_pending(self) -> None:
+        self.runs[PURGE_PENDING] += 1
+
+    def listen(self, scheduler: AsyncIOScheduler) -> None:
+        scheduler.add_listener(self.events.put_nowait, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED)
+
+    async def next_event(self, job_id: str) -> int:
+        while True:
+            event = await asyncio.wait_for(self.events.get(), timeout=5)
+            if event.job_id == job_id:
+                return int(event.code)
+
+
+@pytest.fixture
+async def scheduler() -> AsyncIterator[AsyncIOScheduler]:
+    made = AsyncIOScheduler(timezone=UTC)
+    yield made
+    if made.running:
+        made.shutdown(wait=False)
+        await asyncio.sleep(0)  # shutdown runs on the loop's next turn
+
+
+def ten_minutes_ago() -> tuple[ScheduleSettings, datetime]:
+    """A daily cron whose run fell ten minutes ago (while "the process was down") and the clock now."""
+    now = datetime.now(UTC)
+    missed = now - timedelta(minutes=10)
+    return settings(f"{missed.minute} {missed.hour} * * *", "UTC", catch_up_hours=48), now
+
+
+@pytest.mark.anyio
+async def test_a_run_missed_while_down_happens_once_at_start_up() -> None:
+    schedule_settings, now = ten_minutes_ago()
+    calls = Calls()
+    scheduler = build(schedule_settings, calls, now)
+    calls.listen(scheduler)
+    scheduler.start()
+    try:
+        assert await calls.next_event(WEEKLY_SEND) == EVENT_JOB_EXECUTED
+        job = scheduler.get_job(WEEKLY_SEND)
+        assert job.next_run_time == plan(schedule_settings, now)[0].first_run + timedelta(days=1)
+        assert calls.runs[WEEKLY_SEND] == 1
+    finally:
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)
+
+
+@pytest.mark.anyio
+async def test_apschedulers_default_grace_of_one_second_would_drop_the_missed_run(
+        scheduler: AsyncIOScheduler) -> None:
+    schedule_settings, now = ten_minutes_ago()
+    weekly = plan(schedule_settings, now)[0]
+    calls = Calls()
+    calls.listen(scheduler)
+    # The same job and first run time, with APScheduler's defaults for everything else.
+    scheduler.add_job(calls.weekly_send, weekly.trigger, id=WEEKLY_SEND, next_run_time=weekly.first_run)
+    scheduler.start()
+    assert await calls.next_event(WEEKLY_SEND) == EVENT_JOB_MISSED
+    assert calls.runs[WEEKLY_SEND] == 0
+
+
+@pytest.mark.anyio
+async def test_three_missed_runs_coalesce_into_one(scheduler: AsyncIOScheduler) -> None:
+    schedule_settings, now = ten_minutes_ago()
+    weekly = plan(dataclasses.replace(schedule_settings, catch_up_hours=72), now)[0]
+    earliest = weekly.first_run - timedelta(days=2)  # as a persisted job store would remember it
+    calls = Calls()
+    calls.listen(scheduler)
+    add(scheduler, dataclasses.replace(weekly, first_run=earliest), calls.weekly_send)
+    scheduler.start()
+    assert await calls.next_event(WEEKLY_SEND) == EVENT_JOB_EXECUTED
+    assert calls.runs[WEEKLY_SEND] == 1
+    assert scheduler.get_job(WEEKLY_SEND).next_run_time == weekly.first_run + timedelta(days=1)
+
+
+@pytest.mark.anyio
+async def test_jobs_have_fixed_ids_and_adding_one_again_replaces_it() -> None:
+    calls = Calls()
+    now = datetime.now(UTC)
+    scheduler = build(settings(), calls, now)
+    scheduler.start(paused=True)
+    try:
+        for job in plan(settings(), now):
+            add(scheduler, job, calls.weekly_send)  # a second time: replaced, not duplicated
+        jobs = scheduler.get_jobs()
+        assert sorted(job.id for job in jobs) == [PURGE_PENDING, RETRY_DEFERRED, WEEKLY_SEND]
+        weekly = scheduler.get_job(WEEKLY_SEND)
+        assert (weekly.coalesce, weekly.max_instances, weekly.misfire_grace_time) == (True, 1, 48 * 3600)
+    finally:
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)

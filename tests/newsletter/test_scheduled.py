@@ -1,0 +1,234 @@
+"""The jobs of `newsletter run` against a real database, the real subscriber store and real transports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter import excerpt_store, ledger, sending
+from newsletter.config import Config, load
+from newsletter.database import connect, migrate
+from newsletter.database import sessions as make_sessions
+from newsletter.issues import PreparedIssue, prepare
+from newsletter.models import DeliveryState, IssueRow
+from newsletter.scheduled import ScheduledWork
+from newsletter.weeks import IsoWeek
+from subscribers.addresses import parse
+from subscribers.recipients import SubscriberRecipients
+from subscribers.service import Subscribers
+from subscribers.store import Consent
+from tests.conftest import EXAMPLES
+from tests.newsletter.conftest import sample_excerpts
+from tests.newsletter.smtp_server import SmtpServer
+from tests.subscribers.conftest import write_config
+
+pytestmark = pytest.mark.anyio
+
+W47 = IsoWeek(2026, 47)
+MONDAY_AFTER_W47 = datetime(2026, 11, 23, 7, 0, 2, tzinfo=UTC)  # the 07:00 run that sends 2026-W47
+READERS = ["ada@example.com", "ben@example.com", "cy@example.com"]
+
+
+@dataclass
+class Site:
+    """A database with readers and (unless told otherwise) the sample week, and a way to make the jobs."""
+
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+    side: Subscribers
+    outbox: Path
+
+    def work(self, clock: datetime = MONDAY_AFTER_W47, stop: asyncio.Event | None = None) -> ScheduledWork:
+        return ScheduledWork(self.config, self.sessions, SubscriberRecipients(self.config, self.engine),
+                             purge=lambda: self.side.store.purge(self.side.settings.pending),
+                             stop=stop or asyncio.Event(), clock=lambda: clock)
+
+    def mailed(self) -> list[str]:
+        """The recipients of the messages in the outbox, sorted."""
+        found = []
+        for path in (self.outbox / "new").glob("*.eml"):
+            to = next(line for line in path.read_bytes().split(b"\r\n") if line.startswith(b"To: "))
+            found.append(to[4:].decode())
+        return sorted(found)
+
+    def issues(self) -> list[str]:
+        with self.sessions() as session:
+            return list(session.scalars(select(IssueRow.week).order_by(IssueRow.week)))
+
+
+def new_site(tmp_path: Path, database_url: str, *, excerpts: bool = True, environ: dict[str, str] | None = None,
+              **sections: dict[str, object]) -> Site:
+    sections.setdefault("schedule", {}).setdefault("cron", "0 7 * * mon")
+    config = load(write_config(tmp_path, database_url, **sections), environ=environ or {})
+    engine = connect(config.database_url)
+    migrate(engine)
+    sessions = make_sessions(engine)
+    side = Subscribers(config, engine)
+    for address in READERS:
+        side.store.add_confirmed(parse(address), Consent("import", "test"))
+    if excerpts:
+        with sessions.begin() as session:
+            excerpt_store.add(session, sample_excerpts())
+    return Site(config, engine, sessions, side, config.path(config.outbox.dir))
+
+
+MakeSite = Callable[..., Site]
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Iterator[MakeSite]:
+    """Makes a Site in tmp_path on a database URL; its engine is disposed after the test."""
+    made: list[Site] = []
+
+    def make(database_url: str, **options: Any) -> Site:
+        made.append(new_site(tmp_path, database_url, **options))
+        return made[-1]
+
+    yield make
+    for site in made:
+        site.engine.dispose()
+
+
+@pytest.fixture
+def site(make_site: MakeSite, sqlite_url: str) -> Site:
+    return make_site(sqlite_url)
+
+
+async def test_the_weekly_send_mails_the_last_complete_week_to_every_reader_once(site: Site) -> None:
+    await site.work().weekly_send()
+    assert site.issues() == ["2026-W47"]
+    assert site.mailed() == READERS
+    await site.work().weekly_send()  # a second run of the same week only resumes it
+    assert site.mailed() == READERS
+    assert site.issues() == ["2026-W47"]
+
+
+async def test_a_week_without_excerpts_sends_nothing_and_says_so(site: Site,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "newsletter.schedule")
+    await site.work(clock=MONDAY_AFTER_W47 + timedelta(days=7)).weekly_send()
+    assert site.issues() == []
+    assert site.mailed() == []
+    [empty] = [r for r in caplog.records if getattr(r, "event", "") == "weekly_send.empty"]
+    assert empty.getMessage() == "no excerpts for 2026-W48: no issue this week, nothing sent"
+
+
+async def test_a_run_caught_up_days_later_still_sends_the_week_it_missed(site: Site) -> None:
+    await site.work(clock=MONDAY_AFTER_W47 + timedelta(hours=47)).weekly_send()
+    assert site.issues() == ["2026-W47"]
+
+
+async def test_the_configured_sources_are_ingested_before_the_week_is_chosen(make_site: MakeSite,
+                                                                             sqlite_url: str) -> None:
+    site = make_site(sqlite_url, excerpts=False,
+                     environ={"NEWSLETTER_SCHEDULE_INGEST": str(EXAMPLES / "pages")})
+    await site.work().weekly_send()
+    assert site.issues() == ["2026-W47"]
+    with site.sessions() as session:
+        issue = ledger.find_issue(session, W47)
+        assert issue is not None
+        kept = ledger.issue_excerpts(session, issue.id)
+    assert kept
+    assert all(excerpt.lesson_date in W47 and excerpt.origin.startswith(str(EXAMPLES)) for excerpt in kept)
+    assert site.mailed() == READERS
+
+
+async def test_relative_sources_are_found_beside_the_config_file(make_site: MakeSite, sqlite_url: str,
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / "pages").symlink_to(EXAMPLES / "pages")
+    site = make_site(sqlite_url, excerpts=False, environ={"NEWSLETTER_SCHEDULE_INGEST": "pages"})
+    await site.work().weekly_send()  # the test runs in another working directory
+    assert site.issues() == ["2026-W47"]
+
+
+async def test_an_unreadable_source_is_logged_and_the_stored_week_still_goes_out(
+        site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    empty = tmp_path / "no-pages-here"
+    empty.mkdir()
+    site.config = load(write_config(tmp_path, site.config.database.url, schedule={"cron": "0 7 * * mon"}),
+                       environ={"NEWSLETTER_SCHEDULE_INGEST": str(empty)})
+    await site.work().weekly_send()
+    assert site.mailed() == READERS
+    assert any(getattr(r, "event", "") == "ingest.failed" for r in caplog.records)
+
+
+async def test_two_schedulers_and_a_manual_send_on_one_database_make_one_issue(make_site: MakeSite,
+                                                                              database_url: str) -> None:
+    site = make_site(database_url)
+
+    def manual_send_starts_the_week() -> None:  # what `newsletter send --week 2026-W47` does first
+        with site.sessions() as session:
+            prepared = prepare(site.config, session, W47)
+        assert isinstance(prepared, PreparedIssue)
+        sending.start(site.sessions, prepared, SubscriberRecipients(site.config, site.engine))
+
+    await asyncio.gather(site.work().weekly_send(), site.work().weekly_send(),
+                         asyncio.to_thread(manual_send_starts_the_week))
+    assert site.issues() == ["2026-W47"]
+    assert site.mailed() == READERS
+    with site.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IssueRow)) == 1
+
+
+async def test_the_retry_job_delivers_what_the_weekly_send_had_to_defer(make_site: MakeSite,
+                                                                        sqlite_url: str) -> None:
+    async with SmtpServer() as server:
+        site = make_site(sqlite_url, delivery={"transport": "smtp", "retry_seconds": 0.01, "linger_seconds": 0},
+                         smtp={"host": server.host, "port": server.port, "timeout": 5.0})
+        server.faults.rcpt = {READERS[1]: "451 4.7.1 Greylisted, try again later"}
+        await site.work().weekly_send()
+        assert sorted(server.recipients()) == [READERS[0], READERS[2]]
+        server.faults.rcpt = {}
+        await asyncio.sleep(0.05)  # the 0.01 s back-off passes
+        await site.work().retry_deferred()
+        assert server.recipients() == dict.fromkeys(READERS, 1)
+    with site.sessions() as session:
+        states = ledger.counts(session, 1)
+    assert states[DeliveryState.SENT] == 3
+
+
+async def test_once_stop_is_set_no_job_starts(site: Site) -> None:
+    stop = asyncio.Event()
+    stop.set()
+    work = site.work(stop=stop)
+    await work.weekly_send()
+    await work.retry_deferred()
+    assert site.issues() == []
+    assert await work.drain(0.1)
+
+
+async def test_the_purge_forgets_sign_ups_nobody_confirmed_in_time(site: Site,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "newsletter.schedule")
+    long_ago = datetime.now(UTC) - timedelta(days=site.config.subscribers.pending_days + 1)
+    earlier = Subscribers(site.config, site.engine, now=lambda: long_ago)
+    earlier.store.sign_up(parse("late@example.com"), Consent("web-signup", "test"))
+    site.side.store.sign_up(parse("recent@example.com"), Consent("web-signup", "test"))
+    await site.work().purge_pending()
+    assert site.side.store.lookup(parse("late@example.com")) is None
+    assert site.side.store.lookup(parse("recent@example.com")) is not None
+    [done] = [r for r in caplog.records if getattr(r, "event", "") == "purge_pending.done"]
+    assert done.__dict__["purged"] == 1
+
+
+async def test_a_failing_job_logs_one_line_and_the_schedule_carries_on(
+        make_site: MakeSite, tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    broken = tmp_path / "templates" / "email"
+    broken.mkdir(parents=True)
+    (broken / "issue.html").write_text("{% for x in %}\n", encoding="utf-8")
+    site = make_site(sqlite_url, environ={"NEWSLETTER_TEMPLATES_DIR": str(tmp_path / "templates")})
+    await site.work().weekly_send()  # does not raise
+    [failed] = [r for r in caplog.records if getattr(r, "event", "") == "weekly_send.failed"]
+    assert failed.getMessage().startswith("weekly send failed: email/issue.html, line 1:")
+    assert site.issues() == []
+

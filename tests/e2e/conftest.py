@@ -1,11 +1,15 @@
-"""Fixtures for the end-to-end email checks: the sample week previewed once, and the artifacts folder."""
+"""Fixtures for the end-to-end checks: Debian's Chromium driven by Playwright, axe-core, the sample week
+previewed once, and the artifacts folder."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy.orm import Session
 
 from newsletter import excerpt_store
@@ -16,6 +20,41 @@ from tests.conftest import REPO
 from tests.newsletter.conftest import sample_excerpts, write_config
 
 ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+# Never fetch anything: no browser download, no component updates, no background traffic.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (scripts/test installs it); a missing browser fails the test, never skips it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian package chromium (scripts/test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def axe_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A context that lets the test inject axe-core despite the site's CSP (it forbids every script)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/e2e (scripts/test does)")
+    context = browser.new_context(bypass_csp=True)
+    yield context
+    context.close()
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page, as 'rule: target' lines."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))")
+    violations = json.loads(result)["violations"]
+    return [f"{v['id']}: {node['target']}" for v in violations if v["impact"] in ("serious", "critical")
+            for node in v["nodes"]]
 
 
 @pytest.fixture(scope="session")

@@ -4,29 +4,14 @@ a real dark mode, and no request to anywhere. Screenshots go to test-artifacts/ 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Never fetch anything: no browser download, no component updates, no background traffic.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 Scheme = Literal["light", "dark"]
 SCREENS: list[tuple[int, Scheme]] = [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium; .ci/run installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize(("width", "scheme"), SCREENS, ids=[f"{w}px-{s}" for w, s in SCREENS])

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from newsletter import config as settings
@@ -37,7 +37,7 @@ from subscribers.addresses import parse
 from subscribers.models import Status
 from subscribers.service import Subscribers
 from tests.conftest import EXAMPLES
-from tests.e2e.test_signup_in_browser import ARGS, AXE, CHROMIUM, serious_violations
+from tests.e2e.conftest import serious_violations
 from tests.newsletter.cli.service_process import ServiceProcess, free_port, newsletter, wait_for
 from tests.newsletter.smtp_server import Received, SmtpServer, serve_in_thread
 from tests.subscribers.test_worker import confirm_token
@@ -195,18 +195,6 @@ ingest = ["{EXAMPLES / 'pages'}", "{pages}"]
 
     def mail_to(self, address: str) -> list[Received]:
         return [mail for mail in self.smtp.received if mail.recipients == (address,)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install the Debian package chromium (scripts/test does)")
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/e2e (scripts/test does)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def test_sign_up_receive_one_weekly_issue_and_leave_with_one_click(tmp_path: Path, browser: Browser,

@@ -5,7 +5,6 @@ server, confirm with the button, then leave by RFC 8058 one-click. axe-core chec
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import threading
 import time
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import Engine
 
 from newsletter import config as settings
@@ -25,15 +24,11 @@ from subscribers.models import Status
 from subscribers.recipients import confirmed_recipients
 from subscribers.server import SignupServer
 from subscribers.service import Subscribers
+from tests.e2e.conftest import serious_violations
 from tests.newsletter.smtp_server import SmtpServer, serve_in_thread
 from tests.subscribers.conftest import write_config
 from tests.subscribers.test_worker import confirm_token
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Never fetch anything: no browser download, no component updates, no background traffic.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 READER = "reader.one@example.org"
 
 
@@ -48,16 +43,6 @@ class Site:
 
     def status(self, address: str) -> Status | None:
         return Subscribers(self.config, self.engine).store.lookup(parse(address))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium; scripts/test installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -81,16 +66,6 @@ def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
             engine.dispose()
 
 
-@pytest.fixture
-def axe_context(browser: Browser) -> Iterator[BrowserContext]:
-    """A context that lets the test inject axe-core despite the site's CSP (it forbids every script)."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/e2e (scripts/test does)")
-    context = browser.new_context(bypass_csp=True)
-    yield context
-    context.close()
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -103,15 +78,6 @@ def _wait_for(condition: Callable[[], object], what: str, timeout: float = 15.0)
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def serious_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page, as 'rule: target' lines."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))")
-    violations = json.loads(result)["violations"]
-    return [f"{v['id']}: {node['target']}" for v in violations if v["impact"] in ("serious", "critical")
-            for node in v["nodes"]]
 
 
 def test_sign_up_confirm_and_one_click_unsubscribe(site: Site, axe_context: BrowserContext,

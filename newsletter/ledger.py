@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -92,22 +92,33 @@ def issue_excerpts(session: Session, issue_id: int) -> list[Excerpt]:
 
 
 def claim(session: Session, issue_id: int, *, limit: int, lease_seconds: float, now: datetime) -> list[Claim]:
-    """Hold up to `limit` due rows: pending, deferred and due again, or sending with a lapsed lease."""
-    due = (
+    """Hold up to `limit` due rows: sending with a lapsed lease, deferred and due again, then pending."""
+    # One statement per state, each an in-order walk of the (issue_id, state, id) index: an OR across
+    # the states makes both SQLite and PostgreSQL scan every row of the issue, sent ones included.
+    claims: list[Claim] = []
+    for due in (
+        # A worker that died holding rows: at-least-once, so they are tried again.
+        and_(DeliveryRow.state == State.SENDING, DeliveryRow.lease_until < now),
+        and_(DeliveryRow.state == State.DEFERRED, DeliveryRow.next_attempt_at <= now),
+        DeliveryRow.state == State.PENDING,
+    ):
+        if len(claims) < limit:
+            claims.extend(_claim_where(session, issue_id, due, limit - len(claims), lease_seconds, now))
+    return sorted(claims, key=lambda c: c.delivery_id)
+
+
+def _claim_where(session: Session, issue_id: int, due: ColumnElement[bool], limit: int, lease_seconds: float,
+                 now: datetime) -> list[Claim]:
+    ids = (
         select(DeliveryRow.id)
-        .where(DeliveryRow.issue_id == issue_id, or_(
-            DeliveryRow.state == State.PENDING,
-            and_(DeliveryRow.state == State.DEFERRED, DeliveryRow.next_attempt_at <= now),
-            # A worker that died holding rows: at-least-once, so they are tried again.
-            and_(DeliveryRow.state == State.SENDING, DeliveryRow.lease_until < now),
-        ))
+        .where(DeliveryRow.issue_id == issue_id, due)
         .order_by(DeliveryRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     rows = session.execute(
         update(DeliveryRow)
-        .where(DeliveryRow.id.in_(due.scalar_subquery()))
+        .where(DeliveryRow.id.in_(ids.scalar_subquery()))
         .values(state=State.SENDING, attempts=DeliveryRow.attempts + 1,
                 lease_until=now + timedelta(seconds=lease_seconds),
                 first_attempt_at=func.coalesce(DeliveryRow.first_attempt_at, now))
@@ -115,8 +126,7 @@ def claim(session: Session, issue_id: int, *, limit: int, lease_seconds: float, 
                    DeliveryRow.first_attempt_at)
         .execution_options(synchronize_session=False)
     ).all()
-    claims = [Claim(id_, subscriber, tries, as_utc(first or now)) for id_, subscriber, tries, first in rows]
-    return sorted(claims, key=lambda c: c.delivery_id)
+    return [Claim(id_, subscriber, tries, as_utc(first or now)) for id_, subscriber, tries, first in rows]
 
 
 def record(session: Session, outcomes: Iterable[Outcome], now: datetime) -> None:

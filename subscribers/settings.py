@@ -8,12 +8,6 @@ from pathlib import Path
 
 from newsletter.config import Config
 
-# Defaults of the settings this side reads beyond those newsletter/config.py declares today; once they
-# are declared there (see the report of issue 4), `getattr` finds them and these values step aside.
-DNS_CHECKS = False
-SIGNUPS_PER_CLIENT = 20
-SIGNUPS_PER_ADDRESS = 5
-
 
 @dataclass(frozen=True, repr=False)
 class SubscriberSettings:
@@ -36,18 +30,14 @@ class SubscriberSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> SubscriberSettings:
-        key: str = getattr(config.privacy, "key", "")
-        dns_checks: bool = getattr(config.subscribers, "dns_checks", DNS_CHECKS)
-        per_client: int = getattr(config.web, "signups_per_client", SIGNUPS_PER_CLIENT)
-        per_address: int = getattr(config.web, "signups_per_address", SIGNUPS_PER_ADDRESS)
         return cls(
             base_url=config.web.base_url.rstrip("/"),
             pending=timedelta(days=config.subscribers.pending_days),
             key_file=config.path(config.privacy.key_file),
-            key=key,
-            dns_checks=dns_checks,
-            signups_per_client=per_client,
-            signups_per_address=per_address,
+            key=config.privacy.key,
+            dns_checks=config.subscribers.dns_checks,
+            signups_per_client=config.web.signups_per_client,
+            signups_per_address=config.web.signups_per_address,
             give_up_after=timedelta(hours=config.delivery.give_up_after),
             lease=timedelta(seconds=config.delivery.lease_seconds),
             host=config.web.host,

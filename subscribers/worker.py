@@ -32,7 +32,7 @@ class OutboxWorker:
     def __init__(self, side: Subscribers, transport: Transport, mail: ConfirmationMail, *,
                  blocking: Blocking | None = None, poll_seconds: float = 5.0, batch: int = 50,
                  retry_after: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(minutes=30),
-                 purge_every: float = 3600.0, concurrency: int = 4) -> None:
+                 purge_every: float = 3600.0, concurrency: int = 2) -> None:
         self.side = side
         self.transport = transport
         self.mail = mail

@@ -21,6 +21,9 @@ def init(app: App) -> None:
         app.console.print(f"database is up to date (schema {after})")
     else:
         app.console.print(f"database upgraded from schema {before} to {after}")
+    if app.config.privacy.key:
+        app.console.print("key: from NEWSLETTER_PRIVACY_KEY (no key file needed)")
+        return
     key_file = app.config.path(app.config.privacy.key_file)
     if ensure_key_file(key_file):
         app.console.print(f"key file created at {key_file} (mode 0600): keep a backup of it; "

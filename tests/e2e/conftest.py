@@ -27,9 +27,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium (scripts/test installs it); a missing browser fails the test, never skips it."""
+    """Debian's Chromium (scripts/test installs it); a missing browser fails the test, never skips it.
+
+    Module scope, not session: sync Playwright holds an event loop in the main thread while it runs,
+    which would stop every async test collected after the e2e modules.
+    """
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install the Debian package chromium (scripts/test does)")
     with sync_playwright() as playwright:

@@ -22,6 +22,7 @@ from newsletter.cli.app import App
 from newsletter.config import Config
 from subscribers.addresses import parse
 from subscribers.cli import COMMANDS
+from subscribers.keys import new_secret
 from subscribers.models import MailState, Status
 from subscribers.service import Subscribers
 from subscribers.store import Consent
@@ -193,6 +194,16 @@ def test_init_creates_the_key_file_once_with_mode_0600(runner: CliRunner, tmp_pa
     second = runner.invoke(cli, ["--config", str(config), "init"])
     assert "key file" not in second.output
     assert key.read_bytes() == before
+
+
+def test_init_makes_no_key_file_when_the_key_comes_from_the_environment(runner: CliRunner,
+                                                                        tmp_path: Path) -> None:
+    config = tmp_path / "newsletter.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "news.db"}"\n')
+    result = runner.invoke(cli, ["--config", str(config), "init"], env={"NEWSLETTER_PRIVACY_KEY": new_secret()})
+    assert result.exit_code == 0
+    assert "key: from NEWSLETTER_PRIVACY_KEY (no key file needed)" in result.output
+    assert not (tmp_path / "newsletter.key").exists()
 
 
 def test_serve_answers_on_its_port_and_stops_on_sigterm(config: Config, config_path: Path,

@@ -5,7 +5,8 @@ Guarantees: a row is marked `sending` (with a lease) before its message leaves, 
 the transport returned, so a crash at any point loses nothing; rows whose lease lapses are tried again.
 The only messages a crash can repeat are the ones sent but not yet recorded, at most one batch per
 worker; each carries the same Message-ID as before. Recipients are looked up when their batch is
-claimed, so an unsubscribe that arrives mid-send stops every message not yet sent.
+claimed, so an unsubscribe that arrives mid-send stops every message not yet claimed (those already
+claimed, at most one batch per worker, still go out).
 """
 
 from __future__ import annotations
@@ -109,9 +110,10 @@ class Sender:
             wait = await asyncio.to_thread(self._wait_for_due, issue_id)
             if wait is None:
                 return
-            # Sleep until a deferred row comes due, or stop early when asked to.
+            # Sleep until a deferred row comes due (looking again each second: a sibling worker's lease
+            # also counts as "due" and usually ends early, when it finishes), or stop when asked to.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+                await asyncio.wait_for(stop.wait(), timeout=min(wait, 1.0))
 
     def _claim(self, issue_id: int) -> list[Claim]:
         with self._sessions.begin() as session:

@@ -1,8 +1,9 @@
 """The delivery ledger: one issue per week, one row per recipient, claimed in leased batches.
 
-Every state change is one short statement, so any number of workers, in any number of processes on
-any number of machines, can share one send: on PostgreSQL a claim skips rows another worker holds
-(`FOR UPDATE SKIP LOCKED`); SQLite runs one writer at a time, which gives the same guarantee.
+Every state change is a short statement (a claim is up to three: lapsed, then due, then pending rows),
+so any number of workers, in any number of processes on any number of machines, can share one send:
+on PostgreSQL a claim skips rows another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite runs one
+writer at a time, which gives the same guarantee.
 """
 
 from __future__ import annotations

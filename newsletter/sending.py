@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter import ledger
 from newsletter.config import Config
 from newsletter.delivery import Policy, Recipients, Sender, Tally
+from newsletter.dkim import Signer
 from newsletter.issues import PreparedIssue
 from newsletter.ledger import Outcome
 from newsletter.models import FINAL_STATES, DeliveryRow, DeliveryState, IssueRow, utcnow
@@ -57,8 +58,10 @@ async def deliver(config: Config, sessions: sessionmaker[Session], prepared: Pre
                   on_outcomes: Callable[[Sequence[Outcome]], None] = lambda _: None,
                   stop: asyncio.Event | None = None) -> Tally:
     """Send the issue's due rows until none is left or `stop` is set."""
+    signer = Signer.from_config(config)
     sender = Sender(sessions, transport, prepared.template, recipients, policy(config, workers),
-                    envelope_from=config.newsletter.from_address, on_outcomes=on_outcomes)
+                    envelope_from=config.newsletter.from_address, on_outcomes=on_outcomes,
+                    sign=signer.sign if signer is not None else None)
     return await sender.run(issue_id, stop)
 
 

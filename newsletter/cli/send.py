@@ -17,6 +17,7 @@ from newsletter.checks import OK, check_message
 from newsletter.cli.app import App, pass_app
 from newsletter.compose import Recipient
 from newsletter.delivery import Tally
+from newsletter.dkim import Signer
 from newsletter.errors import NewsletterError
 from newsletter.issues import PreparedIssue, prepare
 from newsletter.ledger import Outcome
@@ -117,6 +118,9 @@ def _send_to_one(app: App, prepared: PreparedIssue, address_text: str) -> None:
     base = app.config.web.base_url.rstrip("/")
     recipient = Recipient(0, address, f"{base}/unsubscribe?token=test-send")
     message = prepared.template.personalise(recipient)
+    signer = Signer.from_config(app.config)
+    if signer is not None:
+        message = signer.sign(message)
 
     async def go() -> None:
         transport = make_transport(app.config)

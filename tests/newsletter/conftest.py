@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.excerpt import Excerpt, paragraph
 from newsletter.weeks import IsoWeek
@@ -111,6 +114,18 @@ def write_config(folder: Path, database_url: str, extra: str = "") -> Path:
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def key_pair() -> tuple[bytes, str]:
+    """A fresh RSA key as PEM, and the DNS TXT record that publishes its public half."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return pem, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
+
 
 
 # SMTP: a real aiosmtpd server per test (faults in `server.faults`), see tests/newsletter/smtp_server.py.

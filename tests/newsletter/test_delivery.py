@@ -19,6 +19,7 @@ from newsletter.compose import MessageTemplate, compose
 from newsletter.config import Config, SmtpSettings, load
 from newsletter.database import sessions as make_sessions
 from newsletter.delivery import Policy, Sender
+from newsletter.dkim import Signer
 from newsletter.models import DeliveryRow, DeliveryState
 from newsletter.render import render_issue
 from newsletter.smtp_transport import SmtpTransport
@@ -30,6 +31,7 @@ from subscribers.service import Subscribers
 from subscribers.store import Consent
 from tests.newsletter.conftest import sample_excerpts
 from tests.newsletter.smtp_server import SmtpServer
+from tests.newsletter.test_dkim import verifies
 from tests.subscribers.conftest import write_config
 
 pytestmark = pytest.mark.anyio
@@ -226,3 +228,16 @@ async def test_a_stop_request_releases_the_claimed_rows_untried(send: Send, serv
     assert states.count("pending") == len(READERS) - 1
     with send.sessions() as session:
         assert ledger.counts(session, send.issue_id)[DeliveryState.SENDING] == 0
+
+
+async def test_with_dkim_configured_every_message_leaves_signed(send: Send, server: SmtpServer,
+                                                                key_pair: tuple[bytes, str]) -> None:
+    signer = Signer("news.example.org", "weekly", key_pair[0])
+    transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port, timeout=5.0))
+    try:
+        await Sender(send.sessions, transport, send.template, send.recipients, FAST,
+                     envelope_from="letters@news.example.org", sign=signer.sign).run(send.issue_id)
+    finally:
+        await transport.close()
+    assert len(server.received) == len(READERS)
+    assert all(verifies(received.data, key_pair[1]) for received in server.received)

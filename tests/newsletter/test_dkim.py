@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import replace
 from pathlib import Path
 
 import dkim  # type: ignore[import-untyped]
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.compose import Recipient, compose
 from newsletter.config import Config, DkimSettings, NewsletterSettings
@@ -23,17 +20,6 @@ from tests.newsletter.conftest import SAMPLE_WEEK
 CONFIG = Config(newsletter=NewsletterSettings(from_address="letters@news.example.org",
                                               list_id="weekly.news.example.org"))
 READER = Recipient(42, "reader@example.com", "https://news.example.org/unsubscribe?token=abc==")
-
-
-@pytest.fixture(scope="module")
-def key_pair() -> tuple[bytes, str]:
-    """A fresh RSA key as PEM, and the DNS TXT record that publishes its public half."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                            serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    return pem, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """smtp-sink on a free loopback port: (port, the file its running counters go to)."""
     binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
     if not Path(binary).exists():
-        pytest.skip("smtp-sink is not installed (Debian package postfix; scripts/test installs it)")
+        pytest.fail("smtp-sink is not installed: install the Debian package postfix (scripts/test does)")
     port = _free_port()
     counters = tmp_path / "smtp-sink.out"
     # Run as root, smtp-sink must be told which user to become once its socket is open.

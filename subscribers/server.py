@@ -46,14 +46,15 @@ class SignupServer:
     """One process: HTTP on `host:port`, and the worker that sends what sign-ups queue."""
 
     def __init__(self, config: Config, engine: Engine, *, host: str, port: int,
-                 transport: Transport | None = None, poll_seconds: float = 5.0) -> None:
+                 transport: Transport | None = None, poll_seconds: float = 5.0,
+                 purge_every: float | None = 3600.0) -> None:
         self.side = Subscribers(config, engine)
         pages = Pages(config, self.side.signer, self.side.now)
         pages.check()
         self.transport = transport if transport is not None else make_transport(config)
         blocking = Blocking(engine)
         self.worker = OutboxWorker(self.side, self.transport, ConfirmationMail(config), blocking=blocking,
-                                   poll_seconds=poll_seconds)
+                                   poll_seconds=poll_seconds, purge_every=purge_every)
         app = create_app(self.side, pages, wake=self.worker.wake, blocking=blocking)
         # No access log: request lines carry confirm and unsubscribe tokens. Behind a proxy on this
         # host, X-Forwarded-For names the client, so rate limits see people and not the proxy.

@@ -32,7 +32,7 @@ class OutboxWorker:
     def __init__(self, side: Subscribers, transport: Transport, mail: ConfirmationMail, *,
                  blocking: Blocking | None = None, poll_seconds: float = 5.0, batch: int = 50,
                  retry_after: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(minutes=30),
-                 purge_every: float = 3600.0, concurrency: int = 2) -> None:
+                 purge_every: float | None = 3600.0, concurrency: int = 2) -> None:
         self.side = side
         self.transport = transport
         self.mail = mail
@@ -89,7 +89,8 @@ class OutboxWorker:
             total += len(claimed)
 
     async def _purge_when_due(self) -> None:
-        if time.monotonic() < self._next_purge:
+        # None: someone else purges (under `newsletter run`, the scheduler's purge-pending job).
+        if self.purge_every is None or time.monotonic() < self._next_purge:
             return
         self._next_purge = time.monotonic() + self.purge_every
         purged = await self.blocking(self.side.store.purge, self.side.settings.pending)

@@ -41,7 +41,8 @@ class Service:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.config = config
         self.clock = clock
-        self.server = SignupServer(config, engine, host=host, port=port)
+        # The scheduler's purge-pending job forgets expired sign-ups; the worker need not as well.
+        self.server = SignupServer(config, engine, host=host, port=port, purge_every=None)
         side = self.server.side
         self.stop = asyncio.Event()
         self.work = ScheduledWork(config, sessions(engine), SubscriberRecipients(config, engine),

@@ -49,8 +49,10 @@ class Endpoint:
         self.wake = wake or (lambda: None)
         self.blocking = blocking or Blocking(side.engine)
         settings = side.settings
-        self.per_client = RateLimiter(settings.signups_per_client, 60.0)
-        self.per_address = RateLimiter(settings.signups_per_address, 3600.0)
+        # The side's clock, so that tests that freeze it get limits that do not drift across a minute.
+        clock = lambda: side.now().timestamp()  # noqa: E731
+        self.per_client = RateLimiter(settings.signups_per_client, 60.0, clock=clock)
+        self.per_address = RateLimiter(settings.signups_per_address, 3600.0, clock=clock)
         self.consent = Consent(form="web-signup", text_version=pages.signup_version)
         self.signups: GroupCommit[tuple[Address, Consent], SignUp] = GroupCommit(
             side.store.sign_up_many, self.blocking)

@@ -12,11 +12,45 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, text
 
 from newsletter.database import connect, migrate
+from subscribers.keys import ensure_key_file
 
 POSTGRES_ENV = "NEWSLETTER_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seeds" / "000_4f178ffae56ea031.txt"
 EXAMPLES = REPO / "examples"
+
+
+def write_config(folder: Path, database_url: str, **sections: dict[str, object]) -> Path:
+    """A newsletter.toml (and key file) in `folder` for the sample newsletter on `database_url`.
+
+    `sections` change or add values, e.g. `smtp={"port": 2525}`.
+    """
+    values: dict[str, dict[str, object]] = {
+        "newsletter": {"title": "Weekly Lessons", "from_address": "letters@news.example.org",
+                       "from_name": "Weekly Lessons", "list_id": "weekly.news.example.org",
+                       "postal_address": "Weekly Lessons, 12 Harbour Lane, Example Town EX1 2AB"},
+        "database": {"url": database_url},
+        "web": {"base_url": "https://news.example.org"},
+        "outbox": {"dir": str(folder / "outbox")},
+    }
+    for section, items in sections.items():
+        values.setdefault(section, {}).update(items)
+    lines = []
+    for section, items in values.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {_toml(value)}" for key, value in items.items())
+    path = folder / "newsletter.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ensure_key_file(folder / "newsletter.key")
+    return path
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from newsletter import excerpt_store
 from newsletter.cli.app import App
 from newsletter.cli.preview import preview
 from newsletter.database import connect, migrate
-from tests.conftest import REPO
-from tests.newsletter.conftest import sample_excerpts, write_config
+from tests.conftest import REPO, write_config
+from tests.newsletter.conftest import sample_excerpts
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")

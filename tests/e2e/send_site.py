@@ -23,12 +23,11 @@ from newsletter import config as settings
 from newsletter import excerpt_store
 from newsletter.database import connect, migrate
 from newsletter.database import sessions as make_sessions
-from subscribers.keys import ensure_key_file
 from subscribers.models import SubscriberRow
 from subscribers.service import Subscribers
 from subscribers.store import Consent
-from tests.conftest import REPO
-from tests.newsletter.conftest import SAMPLE_WEEK, sample_excerpts, write_config
+from tests.conftest import REPO, write_config
+from tests.newsletter.conftest import SAMPLE_WEEK, sample_excerpts
 
 WEEK = str(SAMPLE_WEEK)
 CONSENT = Consent(form="import-confirmed", text_version="consent-given-elsewhere", note="test list")
@@ -92,12 +91,12 @@ def make_site(folder: Path, database_url: str, smtp_port: int, subscribers: int,
 
     `delivery` and `smtp` are extra TOML lines for those sections.
     """
-    config = write_config(folder, database_url,
-                          f'[delivery]\ntransport = "smtp"\n{delivery}\n'
-                          f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\n{smtp}\n')
+    config = write_config(folder, database_url)
+    with config.open("a", encoding="utf-8") as toml:
+        toml.write(f'[delivery]\ntransport = "smtp"\n{delivery}\n'
+                   f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\n{smtp}\n')
     engine = connect(database_url)
     migrate(engine)
-    ensure_key_file(folder / "newsletter.key")
     with make_sessions(engine).begin() as session:
         excerpt_store.add(session, sample_excerpts())
     side = Subscribers(settings.load(config, environ={}), engine)

@@ -24,9 +24,9 @@ from subscribers.models import Status
 from subscribers.recipients import confirmed_recipients
 from subscribers.server import SignupServer
 from subscribers.service import Subscribers
+from tests.conftest import write_config
 from tests.e2e.conftest import serious_violations
 from tests.newsletter.smtp_server import SmtpServer, serve_in_thread
-from tests.subscribers.conftest import write_config
 from tests.subscribers.test_worker import confirm_token
 
 READER = "reader.one@example.org"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -95,25 +94,6 @@ def sample_excerpts() -> list[Excerpt]:
 @pytest.fixture
 def excerpts() -> list[Excerpt]:
     return sample_excerpts()
-
-
-def write_config(folder: Path, database_url: str, extra: str = "") -> Path:
-    """A config file for the sample newsletter; `extra` is appended as TOML."""
-    path = folder / "newsletter.toml"
-    path.write_text(
-        "[newsletter]\n"
-        'title = "Weekly Lessons"\n'
-        'from_address = "letters@news.example.org"\n'
-        'from_name = "Weekly Lessons"\n'
-        'list_id = "weekly.news.example.org"\n'
-        'postal_address = "Weekly Lessons, 12 Harbour Lane, Example Town EX1 2AB"\n'
-        "[web]\n"
-        'base_url = "https://news.example.org"\n'
-        "[database]\n"
-        f'url = "{database_url}"\n' + extra,
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,8 @@ from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
 from subscribers.service import Subscribers
 from subscribers.store import Consent
+from tests.conftest import write_config
 from tests.newsletter.conftest import sample_excerpts
-from tests.subscribers.conftest import write_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 READER = "reader.one@example.org"

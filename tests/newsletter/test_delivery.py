@@ -29,10 +29,10 @@ from subscribers.models import Status, SubscriberRow
 from subscribers.recipients import SubscriberRecipients
 from subscribers.service import Subscribers
 from subscribers.store import Consent
+from tests.conftest import write_config
 from tests.newsletter.conftest import sample_excerpts
 from tests.newsletter.smtp_server import SmtpServer
 from tests.newsletter.test_dkim import verifies
-from tests.subscribers.conftest import write_config
 
 pytestmark = pytest.mark.anyio
 

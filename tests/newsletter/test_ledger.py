@@ -21,8 +21,8 @@ from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
 from subscribers.service import Subscribers
 from subscribers.store import Consent
+from tests.conftest import write_config
 from tests.newsletter.conftest import sample_excerpts
-from tests.subscribers.conftest import write_config
 
 W47 = IsoWeek(2026, 47)
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from newsletter.excerpt import Excerpt
 from newsletter.models import ExcerptRow, IssueExcerptRow, IssueRow
 from newsletter.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER
 from newsletter.weeks import IsoWeek
-from tests.newsletter.conftest import write_config
+from tests.conftest import write_config
 
 UNSUBSCRIBE = "https://news.example.org/unsubscribe?token=preview"
 

@@ -26,10 +26,9 @@ from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
 from subscribers.service import Subscribers
 from subscribers.store import Consent
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, write_config
 from tests.newsletter.conftest import sample_excerpts
 from tests.newsletter.smtp_server import SmtpServer
-from tests.subscribers.conftest import write_config
 
 pytestmark = pytest.mark.anyio
 

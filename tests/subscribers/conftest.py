@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from newsletter import config as settings
 from newsletter.config import Config
-from subscribers.keys import ensure_key_file
 from subscribers.service import Subscribers
+from tests.conftest import write_config
 from tests.subscribers.web_client import Wakes, client_for
 
 START = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -31,31 +31,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-def write_config(folder: Path, database_url: str, **sections: dict[str, object]) -> Path:
-    """A newsletter.toml in `folder` using `database_url`, plus any extra section values."""
-    values: dict[str, dict[str, object]] = {"database": {"url": database_url},
-                                            "web": {"base_url": "https://news.example.org"},
-                                            "outbox": {"dir": str(folder / "outbox")}}
-    for section, items in sections.items():
-        values.setdefault(section, {}).update(items)
-    lines = []
-    for section, items in values.items():
-        lines.append(f"[{section}]")
-        lines.extend(f"{key} = {_toml(value)}" for key, value in items.items())
-    path = folder / "newsletter.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ensure_key_file(folder / "newsletter.key")
-    return path
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @pytest.fixture

@@ -174,7 +174,7 @@ def test_erase_removes_every_trace_after_asking(runner: CliRunner, config_path: 
 
 
 def test_commands_on_a_database_without_schema_say_to_run_init(runner: CliRunner, tmp_path: Path) -> None:
-    from tests.subscribers.conftest import write_config
+    from tests.conftest import write_config
 
     path = write_config(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}")
     result = run(runner, path, "subscribers", "stats")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from newsletter import config as settings
 from subscribers.confirmation import ConfirmationMail
-from tests.subscribers.conftest import write_config
+from tests.conftest import write_config
 
 NOW = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
 LINK = "https://news.example.org/confirm?token=AbC-_123"
@@ -21,7 +21,7 @@ def message_for(tmp_path: Path, address: str) -> tuple[EmailMessage, bytes]:
                            environ={})
     outgoing = ConfirmationMail(config).build(address, LINK, NOW)
     assert outgoing.recipient == address
-    assert outgoing.sender == "newsletter@example.org"
+    assert outgoing.sender == "letters@news.example.org"
     parsed = email.message_from_bytes(outgoing.data, policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     assert parsed["Message-ID"] == outgoing.message_id
@@ -32,7 +32,7 @@ def test_the_confirmation_goes_to_one_recipient_with_the_link_in_both_parts(tmp_
     message, data = message_for(tmp_path, "alice@example.org")
     assert message["To"] == "alice@example.org"
     assert [message[h] for h in ("Cc", "Bcc")] == [None, None]
-    assert message["From"] == "Weekly Lessons <newsletter@example.org>"
+    assert message["From"] == "Weekly Lessons <letters@news.example.org>"
     assert message["Reply-To"] == "help@example.org"
     assert message["Subject"] == "Please confirm your subscription to Weekly Lessons"
     assert message["Auto-Submitted"] == "auto-generated"

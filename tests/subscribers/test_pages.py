@@ -12,7 +12,8 @@ from newsletter.errors import TemplateError
 from subscribers.keys import derive, new_secret
 from subscribers.pages import Pages
 from subscribers.tokens import Signer
-from tests.subscribers.conftest import START, write_config
+from tests.conftest import write_config
+from tests.subscribers.conftest import START
 
 
 def pages_in(tmp_path: Path, templates: dict[str, str] | None = None) -> Pages:

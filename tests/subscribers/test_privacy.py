@@ -24,7 +24,7 @@ from subscribers.recipients import confirmed_recipients
 from subscribers.service import Subscribers
 from subscribers.web import create_app
 from subscribers.worker import OutboxWorker
-from tests.subscribers.conftest import write_config
+from tests.conftest import write_config
 from tests.subscribers.test_worker import confirm_token
 
 pytestmark = pytest.mark.anyio

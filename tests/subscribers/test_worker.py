@@ -68,7 +68,7 @@ async def test_a_sign_up_gets_one_email_whose_link_confirms_it(side: Subscribers
     await worker.transport.close()
     [received] = smtp_server.received
     assert received.recipients == ("Alice@example.org",)
-    assert received.sender == "newsletter@example.org"
+    assert received.sender == "letters@news.example.org"
     claims = side.signer.verify(confirm_token(received.data), Purpose.CONFIRM, clock.now + timedelta(days=6))
     assert side.store.confirm(claims.subscriber_id, claims.nonce) is Action.DONE
     assert side.outbox.counts()[MailState.SENT] == 1

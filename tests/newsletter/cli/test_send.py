@@ -16,9 +16,8 @@ from newsletter.models import DeliveryRow, IssueRow
 from subscribers.addresses import parse
 from subscribers.service import Subscribers
 from subscribers.store import Consent
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, write_config
 from tests.newsletter.smtp_server import SmtpServer
-from tests.subscribers.conftest import write_config
 
 READERS = [f"reader{n}@example.com" for n in range(6)]
 
@@ -26,8 +25,7 @@ READERS = [f"reader{n}@example.com" for n in range(6)]
 @pytest.fixture
 def config_file(tmp_path: Path, database_url: str, runner: CliRunner, engine: Engine) -> Path:
     """A newsletter with the sample week ingested and six confirmed readers; mail goes to the outbox."""
-    path = write_config(tmp_path, database_url, newsletter={"from_address": "letters@news.example.org",
-                                                            "postal_address": "1 Harbour Lane, Example Town"})
+    path = write_config(tmp_path, database_url)
     for args in (["init"], ["ingest", str(EXAMPLES / "pages")]):
         assert runner.invoke(cli, ["--config", str(path), *args]).exit_code == 0
     side = Subscribers(load(path, environ={}), engine)
@@ -65,7 +63,8 @@ def test_a_dry_run_reports_everything_and_changes_nothing(runner: CliRunner, con
 
 def test_a_dry_run_points_out_settings_left_at_their_example_values(runner: CliRunner, tmp_path: Path,
                                                                     database_url: str) -> None:
-    path = write_config(tmp_path, database_url, web={"base_url": "http://localhost:8080"})
+    path = write_config(tmp_path, database_url, web={"base_url": "http://localhost:8080"},
+                        newsletter={"from_address": "newsletter@example.org"})
     run(runner, path, "init")
     run(runner, path, "ingest", str(EXAMPLES / "pages"))
     code, out, _ = run(runner, path, "send", "--week", "2026-W47", "--dry-run")

@@ -11,7 +11,6 @@ import email
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from subscribers.service import Subscribers
 from subscribers.store import Consent
 from tests.conftest import REPO, write_config
 from tests.newsletter.conftest import SAMPLE_WEEK, sample_excerpts
+from tests.processes import MAIN
 
 WEEK = str(SAMPLE_WEEK)
 CONSENT = Consent(form="import-confirmed", text_version="consent-given-elsewhere", note="test list")
@@ -56,7 +56,7 @@ class Site:
         return [s.address for s in self.subscribers]
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-c", "from newsletter.cli import main; main()", "--config", str(self.config),
+        return [*MAIN, "--config", str(self.config),
                 *args]
 
     def start(self, *args: str) -> subprocess.Popen[str]:

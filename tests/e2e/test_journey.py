@@ -38,8 +38,9 @@ from subscribers.models import Status
 from subscribers.service import Subscribers
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import serious_violations
-from tests.newsletter.cli.service_process import ServiceProcess, free_port, newsletter, wait_for
+from tests.newsletter.cli.service_process import ServiceProcess, newsletter
 from tests.newsletter.smtp_server import Received, SmtpServer, serve_in_thread
+from tests.processes import free_port, wait_for
 from tests.subscribers.test_worker import confirm_token
 
 READER = "new.reader@example.org"

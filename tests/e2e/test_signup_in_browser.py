@@ -5,10 +5,8 @@ server, confirm with the button, then leave by RFC 8058 one-click. axe-core chec
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from subscribers.service import Subscribers
 from tests.conftest import write_config
 from tests.e2e.conftest import serious_violations
 from tests.newsletter.smtp_server import SmtpServer, serve_in_thread
+from tests.processes import free_port, wait_for
 from tests.subscribers.test_worker import confirm_token
 
 READER = "reader.one@example.org"
@@ -48,7 +47,7 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
     with serve_in_thread() as smtp:
-        port = _free_port()
+        port = free_port()
         path = write_config(tmp_path, database_url, web={"base_url": f"http://127.0.0.1:{port}"},
                             delivery={"transport": "smtp"}, smtp={"host": smtp.host, "port": smtp.port})
         config = settings.load(path, environ={})
@@ -58,26 +57,12 @@ def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
         thread = threading.Thread(target=lambda: asyncio.run(server.run()), name="serve", daemon=True)
         thread.start()
         try:
-            _wait_for(lambda: server.started, "the server to start")
+            wait_for(lambda: server.started, "the server to start")
             yield Site(f"http://127.0.0.1:{port}", config, engine, smtp)
         finally:
             server.stop()
             thread.join(timeout=20)
             engine.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(condition: Callable[[], object], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_sign_up_confirm_and_one_click_unsubscribe(site: Site, axe_context: BrowserContext,
@@ -94,7 +79,7 @@ def test_sign_up_confirm_and_one_click_unsubscribe(site: Site, axe_context: Brow
     assert serious_violations(page) == []
     assert site.status(READER) is Status.PENDING
 
-    _wait_for(lambda: site.smtp.received, "the confirmation email")
+    wait_for(lambda: site.smtp.received, "the confirmation email")
     [mail] = site.smtp.received
     assert mail.recipients == (READER,)
     token = confirm_token(mail.data)

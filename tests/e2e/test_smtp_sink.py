@@ -14,14 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.send_site import WEEK, make_site
+from tests.processes import free_port
 
 RECIPIENTS = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def received(counters: Path) -> int:
@@ -37,7 +32,7 @@ def sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
     if not Path(binary).exists():
         pytest.fail("smtp-sink is not installed: install the Debian package postfix (scripts/test does)")
-    port = _free_port()
+    port = free_port()
     counters = tmp_path / "smtp-sink.out"
     # Run as root, smtp-sink must be told which user to become once its socket is open.
     user = ["-u", "nobody"] if os.geteuid() == 0 else []

@@ -27,6 +27,7 @@ from subscribers.models import MailState, Status
 from subscribers.service import Subscribers
 from subscribers.store import Consent
 from tests.conftest import REPO
+from tests.processes import free_port
 
 ROOT = NewsletterGroup(commands={command.name: command for command in COMMANDS if command.name})
 WEB = Consent("web-signup", "signup-test")
@@ -216,7 +217,7 @@ def test_serve_answers_on_its_port_and_stops_on_sigterm(config: Config, config_p
         "root = NewsletterGroup(commands={'serve': serve})\n"
         "root(['serve', '--host', '127.0.0.1', '--port', sys.argv[2]], obj=App(Path(sys.argv[1])))\n"
     )
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
     process = subprocess.Popen([sys.executable, "-c", probe, str(config_path), str(port)], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -229,14 +230,6 @@ def test_serve_answers_on_its_port_and_stops_on_sigterm(config: Config, config_p
     assert process.returncode == 0, output
     assert f"sign-up page on http://127.0.0.1:{port}/ (links in emails use https://news.example.org)" in output
     assert "Traceback" not in output
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _poll(url: str, timeout: float = 20.0) -> httpx.Response:

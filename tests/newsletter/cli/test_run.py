@@ -28,9 +28,10 @@ from subscribers.addresses import parse
 from subscribers.service import Subscribers
 from subscribers.store import Consent
 from tests.conftest import write_config
-from tests.newsletter.cli.service_process import ServiceProcess, free_port, wait_for
+from tests.newsletter.cli.service_process import ServiceProcess
 from tests.newsletter.conftest import sample_excerpts
 from tests.newsletter.smtp_server import SmtpServer, serve_in_thread
+from tests.processes import free_port, wait_for
 
 KEY_VALUE_LINE = re.compile(r'^time=\S+Z level=(debug|info|warning|error) logger=\S+ msg=("([^"\\]|\\.)*"|\S+)( |$)')
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import config as settings
 from newsletter.database import connect, require_schema, sessions
+from newsletter.weeks import IsoWeek
 
 
 class App:
@@ -46,3 +48,8 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def chosen_week(value: str | None) -> IsoWeek:
+    """The week a `--week` option names, or the last complete ISO week when it names none."""
+    return IsoWeek.parse(value) if value else IsoWeek.last_complete(date.today())

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import click
 import httpx
 from rich.table import Table
 
 from newsletter import excerpt_store
-from newsletter.cli.app import App, pass_app
+from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.ingest import Outcome, ingest
 from newsletter.selection import Selection, select
-from newsletter.weeks import IsoWeek
 
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
@@ -46,17 +44,13 @@ def _show(app: App, outcome: Outcome) -> None:
         app.errors.print(f"  {outcome.name}: [bold red]failed[/]: {outcome.error}")
 
 
-def _week_option(value: str | None) -> IsoWeek:
-    return IsoWeek.parse(value) if value else IsoWeek.last_complete(date.today())
-
-
 @click.command()
 @click.option("--week", help="ISO week such as 2026-W47 (default: the last complete week).")
 @click.option("--json", "as_json", is_flag=True, help="Print the kept excerpts as one JSON array.")
 @pass_app
 def excerpts(app: App, week: str | None, as_json: bool) -> None:
     """Show the excerpts chosen for a week's issue, and why the others were left out."""
-    chosen = _week_option(week)
+    chosen = chosen_week(week)
     with app.sessions() as session:
         candidates = excerpt_store.in_week(session, chosen)
         sent = excerpt_store.sent_before(session, chosen)

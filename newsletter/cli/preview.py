@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 
-from newsletter.cli.app import App, pass_app
+from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.dkim import Signer
 from newsletter.errors import WeekError
 from newsletter.issues import prepare
 from newsletter.preview_files import sample_recipient, write_preview
 from newsletter.selection import Selection
 from newsletter.weeks import IsoWeek
-
-
-def _week(value: str | None) -> IsoWeek:
-    return IsoWeek.last_complete(date.today()) if value is None else IsoWeek.parse(value)
 
 
 @click.command()
@@ -34,7 +29,7 @@ def preview(app: App, week_text: str | None, out: Path) -> None:
     exits 0, as the weekly send does, so a script can preview any week without special cases.
     """
     try:
-        week = _week(week_text)
+        week = chosen_week(week_text)
     except WeekError as error:
         raise click.BadParameter(str(error), param_hint="--week") from None
     with app.sessions() as session:

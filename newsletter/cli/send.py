@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from newsletter import ledger, sending
 from newsletter.checks import OK, check_message
-from newsletter.cli.app import App, pass_app
+from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.compose import Recipient
 from newsletter.delivery import Tally
 from newsletter.dkim import Signer
@@ -27,10 +27,6 @@ from newsletter.transport import Outgoing, make_transport
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse as parse_address
 from subscribers.recipients import SubscriberRecipients
-
-
-def _week(value: str | None) -> IsoWeek:
-    return IsoWeek.parse(value) if value else IsoWeek.last_complete(date.today())
 
 
 @click.command()
@@ -47,7 +43,7 @@ def send(app: App, week: str | None, dry_run: bool, as_json: bool, to_address: s
     The issue is created once per ISO week; its recipients are snapshotted into a ledger, so a second
     run (or a second machine) never sends anyone a second copy, and a crash loses nothing.
     """
-    chosen = _week(week)
+    chosen = chosen_week(week)
     with app.sessions() as session:
         prepared = prepare(app.config, session, chosen)
     if not isinstance(prepared, PreparedIssue):

@@ -159,7 +159,7 @@ def _forget_issue(config_path: Path) -> None:
     from sqlalchemy import delete
 
     from newsletter import config as settings
-    from newsletter.database import connect
+    from newsletter.db.engine import connect
     from newsletter.models import IssueRow
 
     engine = connect(settings.load(config_path, environ={}).database_url)
@@ -214,7 +214,7 @@ def _naive_baseline(config_path: Path, port: int, count: int) -> Run:
 
     from newsletter import config as settings
     from newsletter import excerpt_store, selection
-    from newsletter.database import connect
+    from newsletter.db.engine import connect
     from newsletter.render import HTML_TEMPLATE, TEXT_TEMPLATE, context, email_environment, inline, render_template
     from newsletter.weeks import IsoWeek
 

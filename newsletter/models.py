@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.database import Base, str_enum
+from newsletter.db.engine import Base, str_enum
 
 
 def utcnow() -> datetime:

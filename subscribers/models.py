@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.database import Base, str_enum
+from newsletter.db.engine import Base, str_enum
 from newsletter.models import as_utc, utcnow
 
 __all__ = ["SUPPRESSED", "MailState", "OutboxRow", "Status", "SubscriberRow", "as_utc", "utcnow"]

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, text
 
-from newsletter.database import connect, migrate
+from newsletter.db.engine import connect, migrate
 from subscribers.keys import ensure_key_file
 
 POSTGRES_ENV = "NEWSLETTER_TEST_POSTGRES_URL"

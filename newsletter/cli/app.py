@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import config as settings
-from newsletter.database import connect, require_schema, sessions
+from newsletter.db.engine import connect, require_schema, sessions
 from newsletter.weeks import IsoWeek
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from newsletter.cli.app import App, pass_app
-from newsletter.database import migrate
+from newsletter.db.engine import migrate
 from newsletter.models import ExcerptRow  # noqa: F401  (registers the content tables)
 from subscribers.keys import ensure_key_file
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from newsletter import excerpt_store
 from newsletter.cli.app import App
 from newsletter.cli.preview import preview
-from newsletter.database import connect, migrate
+from newsletter.db.engine import connect, migrate
 from tests.conftest import REPO, write_config
 from tests.newsletter.conftest import sample_excerpts
 

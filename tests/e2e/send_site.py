@@ -20,8 +20,8 @@ from sqlalchemy import Engine, select
 
 from newsletter import config as settings
 from newsletter import excerpt_store
-from newsletter.database import connect, migrate
-from newsletter.database import sessions as make_sessions
+from newsletter.db.engine import connect, migrate
+from newsletter.db.engine import sessions as make_sessions
 from subscribers.models import SubscriberRow
 from subscribers.service import Subscribers
 from subscribers.store import Consent

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from newsletter import config as settings
 from newsletter import ledger
 from newsletter.config import Config
-from newsletter.database import connect, sessions
+from newsletter.db.engine import connect, sessions
 from newsletter.models import FINAL_STATES
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from newsletter import config as settings
 from newsletter.config import Config
-from newsletter.database import connect, migrate
+from newsletter.db.engine import connect, migrate
 from subscribers.addresses import parse
 from subscribers.models import Status
 from subscribers.recipients import confirmed_recipients

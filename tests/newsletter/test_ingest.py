@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import excerpt_store
-from newsletter.database import sessions as make_sessions
+from newsletter.db.engine import sessions as make_sessions
 from newsletter.ingest import ingest
 from newsletter.weeks import IsoWeek
 from tests.conftest import EXAMPLES, SEED

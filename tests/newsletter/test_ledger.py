@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import excerpt_store, ledger
 from newsletter.config import load
-from newsletter.database import sessions as make_sessions
+from newsletter.db.engine import sessions as make_sessions
 from newsletter.excerpt import Excerpt
 from newsletter.ledger import Outcome
 from newsletter.models import DeliveryRow, DeliveryState, IssueRow

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from newsletter import excerpt_store
 from newsletter.cli.app import App
 from newsletter.cli.preview import preview
-from newsletter.database import connect, migrate
+from newsletter.db.engine import connect, migrate
 from newsletter.excerpt import Excerpt
 from newsletter.models import ExcerptRow, IssueExcerptRow, IssueRow
 from newsletter.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER

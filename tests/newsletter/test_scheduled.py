@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import excerpt_store, ledger, sending
 from newsletter.config import Config, load
-from newsletter.database import connect, migrate
-from newsletter.database import sessions as make_sessions
+from newsletter.db.engine import connect, migrate
+from newsletter.db.engine import sessions as make_sessions
 from newsletter.issues import PreparedIssue, prepare
 from newsletter.models import DeliveryState, IssueRow
 from newsletter.scheduled import ScheduledWork

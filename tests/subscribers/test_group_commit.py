@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from newsletter.database import connect
+from newsletter.db.engine import connect
 from subscribers.blocking import Blocking
 from subscribers.group_commit import GroupCommit
 

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, inspect
 
-from newsletter.database import Base
+from newsletter.db.engine import Base
 from subscribers.models import OutboxRow, SubscriberRow
 
 OURS = {SubscriberRow.__tablename__, OutboxRow.__tablename__}

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from newsletter import config as settings
-from newsletter.database import connect, migrate
+from newsletter.db.engine import connect, migrate
 from newsletter.outbox_transport import OutboxTransport
 from subscribers.addresses import Address, parse
 from subscribers.confirmation import ConfirmationMail

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
 from newsletter.config import Config
-from newsletter.database import connect
+from newsletter.db.engine import connect
 from subscribers.models import MailState, Status
 from subscribers.service import Subscribers
 from subscribers.tokens import Purpose

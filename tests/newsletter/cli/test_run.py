@@ -20,7 +20,7 @@ from newsletter import config as settings
 from newsletter import excerpt_store, ledger
 from newsletter.cli import cli
 from newsletter.config import Config
-from newsletter.database import connect, migrate, sessions
+from newsletter.db.engine import connect, migrate, sessions
 from newsletter.models import DeliveryState
 from newsletter.schedule import week_to_send
 from newsletter.weeks import IsoWeek

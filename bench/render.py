@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.compose import Recipient, compose
-from newsletter.config import Config, NewsletterSettings, WebSettings
+from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.dkim import Signer
 from newsletter.excerpt import Excerpt, paragraph
 from newsletter.render import render_issue

@@ -158,7 +158,7 @@ def _forget_issue(config_path: Path) -> None:
     """Delete the week's issue (its ledger rows go with it), so the next send starts from scratch."""
     from sqlalchemy import delete
 
-    from newsletter import config as settings
+    from newsletter.config import settings
     from newsletter.db.engine import connect
     from newsletter.models import IssueRow
 
@@ -212,7 +212,7 @@ def _naive_baseline(config_path: Path, port: int, count: int) -> Run:
     """What many scripts do: render and inline per message, build it with `email`, send with smtplib."""
     from sqlalchemy.orm import Session
 
-    from newsletter import config as settings
+    from newsletter.config import settings
     from newsletter import excerpt_store, selection
     from newsletter.db.engine import connect
     from newsletter.render import HTML_TEMPLATE, TEXT_TEMPLATE, context, email_environment, inline, render_template

@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter import ledger, templating
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.errors import WeekError
 from newsletter.excerpt import Excerpt
 from newsletter.models import ExcerptRow, IssueExcerptRow, IssueRow, as_utc

@@ -6,7 +6,7 @@ import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.render import CLIP_LIMIT, RenderedIssue
 
 OK = "ok"

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.headers import address_domain, address_header, header, is_address, is_list_id, one_line
 from newsletter.quoted_printable import encode_line

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dkim  # type: ignore[import-untyped]
 import dkim.crypto  # type: ignore[import-untyped]
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.errors import ConfigError
 
 OVERSIGNED = (b"From", b"Subject", b"List-Unsubscribe", b"List-Unsubscribe-Post")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from newsletter import excerpt_store, ledger
 from newsletter.compose import MessageTemplate, compose
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.models import IssueRow
 from newsletter.render import RenderedIssue, render_issue
 from newsletter.selection import Selection, select

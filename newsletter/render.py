@@ -20,7 +20,7 @@ import jinja2
 from premailer import Premailer
 
 from newsletter import templating
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
 from newsletter.excerpt import Excerpt
 from newsletter.weeks import IsoWeek

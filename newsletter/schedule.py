@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from newsletter.weeks import IsoWeek
 
 if TYPE_CHECKING:  # not at run time: config_checks may use crontab_trigger to check `[schedule] cron`
-    from newsletter.config import ScheduleSettings
+    from newsletter.config.settings import ScheduleSettings
 
 WEEKLY_SEND = "weekly-send"
 RETRY_DEFERRED = "retry-deferred"

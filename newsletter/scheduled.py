@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import sending
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.delivery import Recipients
 from newsletter.errors import NewsletterError
 from newsletter.ingest import Outcome, ingest

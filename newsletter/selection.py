@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 
-from newsletter.config import SelectionSettings
+from newsletter.config.settings import SelectionSettings
 from newsletter.excerpt import Excerpt, normalise
 from newsletter.weeks import IsoWeek
 

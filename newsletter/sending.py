@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import ledger
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.delivery import Policy, Recipients, Sender, Tally
 from newsletter.dkim import Signer
 from newsletter.issues import PreparedIssue

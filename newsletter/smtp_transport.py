@@ -29,7 +29,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-from newsletter.config import SmtpSettings
+from newsletter.config.settings import SmtpSettings
 from newsletter.errors import DeliveryError, PermanentFailure, SessionFailure, TemporaryFailure
 from newsletter.redact import redact, redact_text
 from newsletter.transport import Outgoing, dot_stuff

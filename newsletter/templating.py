@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 
 
 def packaged_templates() -> Path:

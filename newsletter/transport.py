@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from newsletter.errors import ConfigError
 
 if TYPE_CHECKING:
-    from newsletter.config import Config
+    from newsletter.config.settings import Config
 
 CRLF = b"\r\n"
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from html import escape
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.headers import address_header, header
 from newsletter.quoted_printable import encode_line
 from newsletter.render import email_environment, inline, render_template

@@ -12,7 +12,7 @@ import jinja2
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from newsletter import templating
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
 from newsletter.render import render_template
 from subscribers.tokens import Signer

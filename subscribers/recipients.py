@@ -10,7 +10,7 @@ from typing import cast
 from sqlalchemy import Engine, Select, Table, select
 
 from newsletter.compose import Recipient
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from subscribers.models import Status, SubscriberRow
 from subscribers.service import Subscribers
 

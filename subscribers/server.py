@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import uvicorn
 from sqlalchemy import Engine
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.transport import Transport, make_transport
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail

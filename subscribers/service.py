@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from subscribers.addresses import Address, parse
 from subscribers.crypto import AddressCrypto
 from subscribers.keys import load_keys

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 
 
 @dataclass(frozen=True, repr=False)

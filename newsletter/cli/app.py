@@ -11,7 +11,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import config as settings
+from newsletter.config import settings
 from newsletter.db.engine import connect, require_schema, sessions
 from newsletter.weeks import IsoWeek
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from newsletter import logs, schedule
 from newsletter.cli.app import App, pass_app
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.db.engine import sessions
 from newsletter.models import utcnow
 from newsletter.scheduled import ScheduledWork

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from newsletter import config as settings
+from newsletter.config import settings
 from newsletter import excerpt_store
 from newsletter.db.engine import connect, migrate
 from newsletter.db.engine import sessions as make_sessions

@@ -27,9 +27,9 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
-from newsletter import config as settings
+from newsletter.config import settings
 from newsletter import ledger
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.db.engine import connect, sessions
 from newsletter.models import FINAL_STATES
 from newsletter.weeks import IsoWeek

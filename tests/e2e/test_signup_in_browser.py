@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import Engine
 
-from newsletter import config as settings
-from newsletter.config import Config
+from newsletter.config import settings
+from newsletter.config.settings import Config
 from newsletter.db.engine import connect, migrate
 from subscribers.addresses import parse
 from subscribers.models import Status

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from newsletter import excerpt_store, ledger
 from newsletter.archive import routes
-from newsletter.config import Config, load
+from newsletter.config.settings import Config, load
 from newsletter.db.engine import connect, migrate, sessions
 from newsletter.excerpt import Excerpt
 from newsletter.weeks import IsoWeek

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 
 from newsletter.compose import MessageTemplate, Recipient, compose, subject_line
-from newsletter.config import Config, NewsletterSettings, WebSettings
+from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.excerpt import Excerpt, Paragraph
 from newsletter.render import render_issue

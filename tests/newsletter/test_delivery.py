@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import excerpt_store, ledger
 from newsletter.compose import MessageTemplate, compose
-from newsletter.config import Config, SmtpSettings, load
+from newsletter.config.settings import Config, SmtpSettings, load
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.delivery import Policy, Sender
 from newsletter.dkim import Signer

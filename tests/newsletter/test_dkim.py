@@ -10,7 +10,7 @@ import dkim  # type: ignore[import-untyped]
 import pytest
 
 from newsletter.compose import Recipient, compose
-from newsletter.config import Config, DkimSettings, NewsletterSettings
+from newsletter.config.settings import Config, DkimSettings, NewsletterSettings
 from newsletter.dkim import Signer
 from newsletter.errors import ConfigError
 from newsletter.excerpt import Excerpt

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import excerpt_store, ledger
-from newsletter.config import load
+from newsletter.config.settings import load
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.excerpt import Excerpt
 from newsletter.ledger import Outcome

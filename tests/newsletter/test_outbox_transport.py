@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import Config, DeliverySettings, OutboxSettings
+from newsletter.config.settings import Config, DeliverySettings, OutboxSettings
 from newsletter.errors import ConfigError, TemporaryFailure
 from newsletter.outbox_transport import OutboxTransport, file_name
 from newsletter.transport import Outgoing, dot_stuff, make_transport

@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 
 from newsletter import render
-from newsletter.config import Config, NewsletterSettings, WebSettings
+from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.errors import TemplateError
 from newsletter.excerpt import Excerpt, paragraph
 from newsletter.render import (

@@ -19,7 +19,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutio
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from newsletter.config import ScheduleSettings
+from newsletter.config.settings import ScheduleSettings
 from newsletter.schedule import (
     PURGE_PENDING,
     RETRY_DEFERRED,

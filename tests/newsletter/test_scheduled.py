@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import excerpt_store, ledger, sending
-from newsletter.config import Config, load
+from newsletter.config.settings import Config, load
 from newsletter.db.engine import connect, migrate
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.issues import PreparedIssue, prepare

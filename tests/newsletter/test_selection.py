@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.config import SelectionSettings
+from newsletter.config.settings import SelectionSettings
 from newsletter.excerpt import Excerpt, normalise, paragraph
 from newsletter.selection import Decision, Selection, ordinal, select
 from newsletter.weeks import IsoWeek

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.config import Config, DeliverySettings, SmtpSettings
+from newsletter.config.settings import Config, DeliverySettings, SmtpSettings
 from newsletter.errors import PermanentFailure, SessionFailure, TemporaryFailure
 from newsletter.smtp_transport import RateLimiter, SmtpTransport
 from newsletter.transport import Outgoing, dot_stuff, make_transport

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from newsletter import config as settings
-from newsletter.config import Config
+from newsletter.config import settings
+from newsletter.config.settings import Config
 from subscribers.service import Subscribers
 from tests.conftest import write_config
 from tests.subscribers.web_client import Wakes, client_for

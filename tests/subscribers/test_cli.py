@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from newsletter.cli import NewsletterGroup, cli
 from newsletter.cli.app import App
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from subscribers.addresses import parse
 from subscribers.cli import COMMANDS
 from subscribers.keys import new_secret

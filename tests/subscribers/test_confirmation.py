@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from newsletter import config as settings
+from newsletter.config import settings
 from subscribers.confirmation import ConfirmationMail
 from tests.conftest import write_config
 

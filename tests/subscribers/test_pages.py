@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import config as settings
+from newsletter.config import settings
 from newsletter.errors import TemplateError
 from subscribers.keys import derive, new_secret
 from subscribers.pages import Pages

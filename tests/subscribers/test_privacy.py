@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from newsletter import config as settings
+from newsletter.config import settings
 from newsletter.db.engine import connect, migrate
 from newsletter.outbox_transport import OutboxTransport
 from subscribers.addresses import Address, parse

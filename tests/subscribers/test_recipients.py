@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import Engine, event, insert, select
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from subscribers.addresses import parse
 from subscribers.models import Status, SubscriberRow
 from subscribers.recipients import SubscriberRecipients, confirmed_ids, confirmed_recipients

@@ -7,7 +7,7 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from subscribers.addresses import parse
 from subscribers.models import MailState, Status
 from subscribers.service import Subscribers

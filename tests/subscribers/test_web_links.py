@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.db.engine import connect
 from subscribers.models import MailState, Status
 from subscribers.service import Subscribers

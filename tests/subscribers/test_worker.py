@@ -14,7 +14,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import Engine, select
 
-from newsletter.config import Config, SmtpSettings
+from newsletter.config.settings import Config, SmtpSettings
 from newsletter.smtp_transport import SmtpTransport
 from subscribers.addresses import parse
 from subscribers.confirmation import ConfirmationMail

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp
 
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from subscribers.addresses import parse
 from subscribers.models import SubscriberRow
 from subscribers.pages import Pages

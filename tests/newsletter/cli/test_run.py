@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from newsletter import config as settings
+from newsletter.config import settings
 from newsletter import excerpt_store, ledger
 from newsletter.cli import cli
-from newsletter.config import Config
+from newsletter.config.settings import Config
 from newsletter.db.engine import connect, migrate, sessions
 from newsletter.models import DeliveryState
 from newsletter.schedule import week_to_send

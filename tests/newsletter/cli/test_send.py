@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from newsletter.cli import cli
-from newsletter.config import load
+from newsletter.config.settings import load
 from newsletter.models import DeliveryRow, IssueRow
 from subscribers.addresses import parse
 from subscribers.service import Subscribers

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from newsletter.config_checks import CHECKS
+from newsletter.config.checks import CHECKS
 from newsletter.errors import ConfigError
 
 ENV_PREFIX = "NEWSLETTER_"

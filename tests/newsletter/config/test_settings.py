@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import config
+from newsletter.config import settings as config
 from newsletter.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"

@@ -1,0 +1,1 @@
+"""Settings: declared once with their defaults and checks, read from TOML and the environment."""

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.compose import Recipient, compose
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
-from newsletter.dkim import Signer
+from newsletter.mail.dkim import Signer
 from newsletter.excerpt import Excerpt, paragraph
 from newsletter.render import render_issue
 from newsletter.weeks import IsoWeek

@@ -33,8 +33,8 @@ from email.utils import format_datetime
 
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, PermanentFailure
-from newsletter.headers import address_domain, address_header, header, is_address, is_list_id, one_line
-from newsletter.quoted_printable import encode_line
+from newsletter.mail.headers import address_domain, address_header, header, is_address, is_list_id, one_line
+from newsletter.mail.quoted_printable import encode_line
 from newsletter.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
 from newsletter.weeks import IsoWeek
 

@@ -18,7 +18,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from newsletter.redact import redact_text
+from newsletter.mail.redact import redact_text
 
 FORMATS = ("keyvalue", "json")
 LEVELS = ("debug", "info", "warning", "error")

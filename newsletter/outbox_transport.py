@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from newsletter.errors import TemporaryFailure
-from newsletter.redact import redact
+from newsletter.mail.redact import redact
 from newsletter.transport import Outgoing, dot_unstuff
 
 SUFFIX = ".eml"

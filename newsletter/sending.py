@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter import ledger
 from newsletter.config.settings import Config
 from newsletter.delivery import Policy, Recipients, Sender, Tally
-from newsletter.dkim import Signer
+from newsletter.mail.dkim import Signer
 from newsletter.issues import PreparedIssue
 from newsletter.ledger import Outcome
 from newsletter.models import FINAL_STATES, DeliveryRow, DeliveryState, IssueRow, utcnow

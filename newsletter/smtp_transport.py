@@ -31,7 +31,7 @@ from aiosmtplib import (
 
 from newsletter.config.settings import SmtpSettings
 from newsletter.errors import DeliveryError, PermanentFailure, SessionFailure, TemporaryFailure
-from newsletter.redact import redact, redact_text
+from newsletter.mail.redact import redact, redact_text
 from newsletter.transport import Outgoing, dot_stuff
 
 log = logging.getLogger(__name__)

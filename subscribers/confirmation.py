@@ -12,8 +12,8 @@ from email.utils import format_datetime
 from html import escape
 
 from newsletter.config.settings import Config
-from newsletter.headers import address_header, header
-from newsletter.quoted_printable import encode_line
+from newsletter.mail.headers import address_header, header
+from newsletter.mail.quoted_printable import encode_line
 from newsletter.render import email_environment, inline, render_template
 from newsletter.transport import Outgoing
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, chosen_week, pass_app
-from newsletter.dkim import Signer
+from newsletter.mail.dkim import Signer
 from newsletter.errors import WeekError
 from newsletter.issues import prepare
 from newsletter.preview_files import sample_recipient, write_preview

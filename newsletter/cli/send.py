@@ -17,7 +17,7 @@ from newsletter.checks import OK, check_message
 from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.compose import Recipient
 from newsletter.delivery import Tally
-from newsletter.dkim import Signer
+from newsletter.mail.dkim import Signer
 from newsletter.errors import NewsletterError
 from newsletter.issues import PreparedIssue, prepare
 from newsletter.ledger import Outcome

@@ -19,7 +19,7 @@ from newsletter.compose import MessageTemplate, compose
 from newsletter.config.settings import Config, SmtpSettings, load
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.delivery import Policy, Sender
-from newsletter.dkim import Signer
+from newsletter.mail.dkim import Signer
 from newsletter.models import DeliveryRow, DeliveryState
 from newsletter.render import render_issue
 from newsletter.smtp_transport import SmtpTransport

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.quoted_printable import MAX_LINE, encode_line
+from newsletter.mail.quoted_printable import MAX_LINE, encode_line
 
 
 @pytest.mark.parametrize(

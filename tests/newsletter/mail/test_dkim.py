@@ -11,7 +11,7 @@ import pytest
 
 from newsletter.compose import Recipient, compose
 from newsletter.config.settings import Config, DkimSettings, NewsletterSettings
-from newsletter.dkim import Signer
+from newsletter.mail.dkim import Signer
 from newsletter.errors import ConfigError
 from newsletter.excerpt import Excerpt
 from newsletter.render import render_issue

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.redact import redact, redact_text
+from newsletter.mail.redact import redact, redact_text
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import email.policy
 
 import pytest
 
-from newsletter.headers import address_header, header, is_address, is_list_id, one_line
+from newsletter.mail.headers import address_header, header, is_address, is_list_id, one_line
 
 
 def read(line: bytes, name: str) -> str:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from newsletter.compose import Recipient, compose
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.mail.dkim import Signer
-from newsletter.excerpt import Excerpt, paragraph
+from newsletter.content.excerpt import Excerpt, paragraph
 from newsletter.render import render_issue
 from newsletter.weeks import IsoWeek
 

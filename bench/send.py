@@ -160,7 +160,7 @@ def _forget_issue(config_path: Path) -> None:
 
     from newsletter.config import settings
     from newsletter.db.engine import connect
-    from newsletter.models import IssueRow
+    from newsletter.content.tables import IssueRow
 
     engine = connect(settings.load(config_path, environ={}).database_url)
     with engine.begin() as conn:
@@ -213,7 +213,8 @@ def _naive_baseline(config_path: Path, port: int, count: int) -> Run:
     from sqlalchemy.orm import Session
 
     from newsletter.config import settings
-    from newsletter import excerpt_store, selection
+    from newsletter import selection
+    from newsletter.content import store as excerpt_store
     from newsletter.db.engine import connect
     from newsletter.render import HTML_TEMPLATE, TEXT_TEMPLATE, context, email_environment, inline, render_template
     from newsletter.weeks import IsoWeek

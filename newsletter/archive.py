@@ -24,8 +24,8 @@ from starlette.routing import BaseRoute, Route
 from newsletter import ledger, templating
 from newsletter.config.settings import Config
 from newsletter.errors import WeekError
-from newsletter.excerpt import Excerpt
-from newsletter.models import ExcerptRow, IssueExcerptRow, IssueRow, as_utc
+from newsletter.content.excerpt import Excerpt
+from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow, as_utc
 from newsletter.render import date_range, long_date, render_template
 from newsletter.weeks import IsoWeek
 

@@ -27,7 +27,7 @@ from newsletter import ledger
 from newsletter.compose import MessageTemplate, Recipient
 from newsletter.errors import DeliveryError
 from newsletter.ledger import Claim, Outcome
-from newsletter.models import DeliveryState, utcnow
+from newsletter.content.tables import DeliveryState, utcnow
 from newsletter.transport import Outgoing, Transport
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from newsletter import excerpt_store, ledger
+from newsletter import ledger
+from newsletter.content import store as excerpt_store
 from newsletter.compose import MessageTemplate, compose
 from newsletter.config.settings import Config
-from newsletter.models import IssueRow
+from newsletter.content.tables import IssueRow
 from newsletter.render import RenderedIssue, render_issue
 from newsletter.selection import Selection, select
 from newsletter.weeks import IsoWeek

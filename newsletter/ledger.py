@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from newsletter.excerpt import Excerpt
-from newsletter.excerpt_store import to_excerpt
-from newsletter.models import DeliveryRow, DeliveryState, ExcerptRow, IssueExcerptRow, IssueRow, as_utc
+from newsletter.content.excerpt import Excerpt
+from newsletter.content.store import to_excerpt
+from newsletter.content.tables import DeliveryRow, DeliveryState, ExcerptRow, IssueExcerptRow, IssueRow, as_utc
 from newsletter.weeks import IsoWeek
 
 State = DeliveryState

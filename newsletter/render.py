@@ -22,7 +22,7 @@ from premailer import Premailer
 from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
-from newsletter.excerpt import Excerpt
+from newsletter.content.excerpt import Excerpt
 from newsletter.weeks import IsoWeek
 
 HTML_TEMPLATE = "email/issue.html"

@@ -21,12 +21,12 @@ from newsletter import sending
 from newsletter.config.settings import Config
 from newsletter.delivery import Recipients
 from newsletter.errors import NewsletterError
-from newsletter.ingest import Outcome, ingest
+from newsletter.content.ingest import Outcome, ingest
 from newsletter.issues import PreparedIssue, prepare
-from newsletter.models import DeliveryState, utcnow
+from newsletter.content.tables import DeliveryState, utcnow
 from newsletter.schedule import WEEK, last_fire, week_to_send, weekly_trigger
 from newsletter.selection import Selection
-from newsletter.sources import is_url
+from newsletter.content.sources import is_url
 from newsletter.transport import Transport, make_transport
 from newsletter.weeks import IsoWeek
 

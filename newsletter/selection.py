@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from newsletter.config.settings import SelectionSettings
-from newsletter.excerpt import Excerpt, normalise
+from newsletter.content.excerpt import Excerpt, normalise
 from newsletter.weeks import IsoWeek
 
 KEPT = "kept"

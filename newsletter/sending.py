@@ -16,7 +16,7 @@ from newsletter.delivery import Policy, Recipients, Sender, Tally
 from newsletter.mail.dkim import Signer
 from newsletter.issues import PreparedIssue
 from newsletter.ledger import Outcome
-from newsletter.models import FINAL_STATES, DeliveryRow, DeliveryState, IssueRow, utcnow
+from newsletter.content.tables import FINAL_STATES, DeliveryRow, DeliveryState, IssueRow, utcnow
 from newsletter.transport import Transport
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db.engine import Base, str_enum
-from newsletter.models import as_utc, utcnow
+from newsletter.content.tables import as_utc, utcnow
 
 __all__ = ["SUPPRESSED", "MailState", "OutboxRow", "Status", "SubscriberRow", "as_utc", "utcnow"]
 

@@ -8,9 +8,9 @@ import click
 import httpx
 from rich.table import Table
 
-from newsletter import excerpt_store
+from newsletter.content import store as excerpt_store
 from newsletter.cli.app import App, chosen_week, pass_app
-from newsletter.ingest import Outcome, ingest
+from newsletter.content.ingest import Outcome, ingest
 from newsletter.selection import Selection, select
 
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)

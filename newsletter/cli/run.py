@@ -18,7 +18,7 @@ from newsletter import logs, schedule
 from newsletter.cli.app import App, pass_app
 from newsletter.config.settings import Config
 from newsletter.db.engine import sessions
-from newsletter.models import utcnow
+from newsletter.content.tables import utcnow
 from newsletter.scheduled import ScheduledWork
 from subscribers.recipients import SubscriberRecipients
 from subscribers.server import SignupServer

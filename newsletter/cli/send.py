@@ -21,7 +21,7 @@ from newsletter.mail.dkim import Signer
 from newsletter.errors import NewsletterError
 from newsletter.issues import PreparedIssue, prepare
 from newsletter.ledger import Outcome
-from newsletter.models import FINAL_STATES, DeliveryState, IssueRow
+from newsletter.content.tables import FINAL_STATES, DeliveryState, IssueRow
 from newsletter.preview_files import sample_recipient, write_preview
 from newsletter.transport import Outgoing, make_transport
 from newsletter.weeks import IsoWeek

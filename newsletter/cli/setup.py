@@ -6,7 +6,7 @@ import click
 
 from newsletter.cli.app import App, pass_app
 from newsletter.db.engine import migrate
-from newsletter.models import ExcerptRow  # noqa: F401  (registers the content tables)
+from newsletter.content.tables import ExcerptRow  # noqa: F401  (registers the content tables)
 from subscribers.keys import ensure_key_file
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy.orm import Session
 
-from newsletter import excerpt_store
+from newsletter.content import store as excerpt_store
 from newsletter.cli.app import App
 from newsletter.cli.preview import preview
 from newsletter.db.engine import connect, migrate

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from newsletter.config import settings
-from newsletter import excerpt_store
+from newsletter.content import store as excerpt_store
 from newsletter.db.engine import connect, migrate
 from newsletter.db.engine import sessions as make_sessions
 from subscribers.models import SubscriberRow

@@ -31,7 +31,7 @@ from newsletter.config import settings
 from newsletter import ledger
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect, sessions
-from newsletter.models import FINAL_STATES
+from newsletter.content.tables import FINAL_STATES
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.models import Status

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from newsletter.excerpt import Excerpt, paragraph
+from newsletter.content.excerpt import Excerpt, paragraph
 from newsletter.weeks import IsoWeek
 from tests.newsletter.smtp_server import Certificate, SmtpServer, self_signed_certificate, serve_in_thread
 

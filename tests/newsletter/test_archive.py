@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from newsletter import excerpt_store, ledger
+from newsletter import ledger
+from newsletter.content import store as excerpt_store
 from newsletter.archive import routes
 from newsletter.config.settings import Config, load
 from newsletter.db.engine import connect, migrate, sessions
-from newsletter.excerpt import Excerpt
+from newsletter.content.excerpt import Excerpt
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients

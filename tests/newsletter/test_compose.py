@@ -16,7 +16,7 @@ import pytest
 from newsletter.compose import MessageTemplate, Recipient, compose, subject_line
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.errors import ConfigError, PermanentFailure
-from newsletter.excerpt import Excerpt, Paragraph
+from newsletter.content.excerpt import Excerpt, Paragraph
 from newsletter.render import render_issue
 from newsletter.weeks import IsoWeek
 from tests.newsletter.conftest import SAMPLE_WEEK

@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import excerpt_store, ledger
+from newsletter import ledger
+from newsletter.content import store as excerpt_store
 from newsletter.compose import MessageTemplate, compose
 from newsletter.config.settings import Config, SmtpSettings, load
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.delivery import Policy, Sender
 from newsletter.mail.dkim import Signer
-from newsletter.models import DeliveryRow, DeliveryState
+from newsletter.content.tables import DeliveryRow, DeliveryState
 from newsletter.render import render_issue
 from newsletter.smtp_transport import SmtpTransport
 from newsletter.weeks import IsoWeek

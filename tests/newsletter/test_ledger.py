@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import excerpt_store, ledger
+from newsletter import ledger
+from newsletter.content import store as excerpt_store
 from newsletter.config.settings import load
 from newsletter.db.engine import sessions as make_sessions
-from newsletter.excerpt import Excerpt
+from newsletter.content.excerpt import Excerpt
 from newsletter.ledger import Outcome
-from newsletter.models import DeliveryRow, DeliveryState, IssueRow
+from newsletter.content.tables import DeliveryRow, DeliveryState, IssueRow
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients

@@ -13,12 +13,12 @@ from click.testing import CliRunner, Result
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from newsletter import excerpt_store
+from newsletter.content import store as excerpt_store
 from newsletter.cli.app import App
 from newsletter.cli.preview import preview
 from newsletter.db.engine import connect, migrate
-from newsletter.excerpt import Excerpt
-from newsletter.models import ExcerptRow, IssueExcerptRow, IssueRow
+from newsletter.content.excerpt import Excerpt
+from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow
 from newsletter.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER
 from newsletter.weeks import IsoWeek
 from tests.conftest import write_config

@@ -12,7 +12,7 @@ import pytest
 from newsletter import render
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.errors import TemplateError
-from newsletter.excerpt import Excerpt, paragraph
+from newsletter.content.excerpt import Excerpt, paragraph
 from newsletter.render import (
     ADDRESS_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,

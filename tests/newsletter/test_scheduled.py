@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import excerpt_store, ledger, sending
+from newsletter import ledger, sending
+from newsletter.content import store as excerpt_store
 from newsletter.config.settings import Config, load
 from newsletter.db.engine import connect, migrate
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.issues import PreparedIssue, prepare
-from newsletter.models import DeliveryState, IssueRow
+from newsletter.content.tables import DeliveryState, IssueRow
 from newsletter.scheduled import ScheduledWork
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsletter.config.settings import SelectionSettings
-from newsletter.excerpt import Excerpt, normalise, paragraph
+from newsletter.content.excerpt import Excerpt, normalise, paragraph
 from newsletter.selection import Decision, Selection, ordinal, select
 from newsletter.weeks import IsoWeek
 

@@ -17,11 +17,12 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from newsletter.config import settings
-from newsletter import excerpt_store, ledger
+from newsletter import ledger
+from newsletter.content import store as excerpt_store
 from newsletter.cli import cli
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect, migrate, sessions
-from newsletter.models import DeliveryState
+from newsletter.content.tables import DeliveryState
 from newsletter.schedule import week_to_send
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse

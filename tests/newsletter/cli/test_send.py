@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.cli import cli
 from newsletter.config.settings import load
-from newsletter.models import DeliveryRow, IssueRow
+from newsletter.content.tables import DeliveryRow, IssueRow
 from subscribers.addresses import parse
 from subscribers.service import Subscribers
 from subscribers.store import Consent

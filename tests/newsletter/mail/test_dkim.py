@@ -13,7 +13,7 @@ from newsletter.compose import Recipient, compose
 from newsletter.config.settings import Config, DkimSettings, NewsletterSettings
 from newsletter.mail.dkim import Signer
 from newsletter.errors import ConfigError
-from newsletter.excerpt import Excerpt
+from newsletter.content.excerpt import Excerpt
 from newsletter.render import render_issue
 from tests.newsletter.conftest import SAMPLE_WEEK
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from newsletter.excerpt import Excerpt, ParagraphKind, paragraph
+from newsletter.content.excerpt import Excerpt, ParagraphKind, paragraph
 
 
 @pytest.mark.parametrize(

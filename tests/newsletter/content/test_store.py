@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from newsletter import excerpt_store
-from newsletter.excerpt import Excerpt, paragraph
-from newsletter.models import ExcerptRow, IssueExcerptRow, IssueRow
+from newsletter.content import store as excerpt_store
+from newsletter.content.excerpt import Excerpt, paragraph
+from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow
 from newsletter.weeks import IsoWeek
 
 W47 = IsoWeek(2026, 47)

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from newsletter.errors import SourceError
-from newsletter.excerpt import Excerpt, Paragraph, ParagraphKind
-from newsletter.web_pages import parse_html_page
+from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind
+from newsletter.content.html_pages import parse_html_page
 
 ORIGIN = "https://daily.example.org/2011/03/14/"
 

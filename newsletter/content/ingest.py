@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import excerpt_store
+from newsletter.content import store as excerpt_store
 from newsletter.errors import SourceError
-from newsletter.excerpt import Excerpt
-from newsletter.feeds import parse_feed
-from newsletter.pages import parse_text_page
-from newsletter.sources import Document, Kind, expand, read
-from newsletter.web_pages import parse_html_page
+from newsletter.content.excerpt import Excerpt
+from newsletter.content.feeds import parse_feed
+from newsletter.content.text_pages import parse_text_page
+from newsletter.content.sources import Document, Kind, expand, read
+from newsletter.content.html_pages import parse_html_page
 
 
 @dataclass(frozen=True)

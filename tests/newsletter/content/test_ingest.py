@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import excerpt_store
+from newsletter.content import store as excerpt_store
 from newsletter.db.engine import sessions as make_sessions
-from newsletter.ingest import ingest
+from newsletter.content.ingest import ingest
 from newsletter.weeks import IsoWeek
 from tests.conftest import EXAMPLES, SEED
 from tests.newsletter.http_server import serve_folder

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from newsletter.lesson_dates import is_source_line, page_heading_date, source_line_date
+from newsletter.content.lesson_dates import is_source_line, page_heading_date, source_line_date
 
 
 @pytest.mark.parametrize(

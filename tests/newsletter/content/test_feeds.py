@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import SourceError
-from newsletter.excerpt import Excerpt, Paragraph, ParagraphKind, paragraph
-from newsletter.feeds import parse_feed
-from newsletter.web_pages import parse_html_page
+from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind, paragraph
+from newsletter.content.feeds import parse_feed
+from newsletter.content.html_pages import parse_html_page
 
 ORIGIN = "https://daily.example.org/feed.xml"
 

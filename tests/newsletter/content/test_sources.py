@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from newsletter.errors import SourceError
-from newsletter.sources import Kind, expand, read, sniff
+from newsletter.content.sources import Kind, expand, read, sniff
 from tests.newsletter.http_server import serve_folder
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import SourceError
-from newsletter.excerpt import Excerpt, ParagraphKind
-from newsletter.pages import parse_text_page
+from newsletter.content.excerpt import Excerpt, ParagraphKind
+from newsletter.content.text_pages import parse_text_page
 
 SEED = Path(__file__).parents[2].parent / "shared" / "seeds" / "000_4f178ffae56ea031.txt"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.sanitise import Block, blocks, clean_html, parse_fragment
+from newsletter.content.sanitise import Block, blocks, clean_html, parse_fragment
 
 
 def _blocks(html: str) -> list[Block]:

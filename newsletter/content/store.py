@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from newsletter.excerpt import Excerpt, Paragraph, ParagraphKind
-from newsletter.models import ExcerptRow, IssueExcerptRow, IssueRow, utcnow
+from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind
+from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow, utcnow
 from newsletter.weeks import IsoWeek
 
 

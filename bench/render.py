@@ -16,11 +16,11 @@ from itertools import cycle, islice
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from newsletter.compose import Recipient, compose
+from newsletter.issues.compose import Recipient, compose
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.mail.dkim import Signer
 from newsletter.content.excerpt import Excerpt, paragraph
-from newsletter.render import render_issue
+from newsletter.issues.render import render_issue
 from newsletter.weeks import IsoWeek
 
 WEEK = IsoWeek(2026, 47)

@@ -213,10 +213,10 @@ def _naive_baseline(config_path: Path, port: int, count: int) -> Run:
     from sqlalchemy.orm import Session
 
     from newsletter.config import settings
-    from newsletter import selection
+    from newsletter.issues import selection
     from newsletter.content import store as excerpt_store
     from newsletter.db.engine import connect
-    from newsletter.render import HTML_TEMPLATE, TEXT_TEMPLATE, context, email_environment, inline, render_template
+    from newsletter.issues.render import HTML_TEMPLATE, TEXT_TEMPLATE, context, email_environment, inline, render_template
     from newsletter.weeks import IsoWeek
 
     config = settings.load(config_path, environ={})

@@ -26,7 +26,7 @@ from newsletter.config.settings import Config
 from newsletter.errors import WeekError
 from newsletter.content.excerpt import Excerpt
 from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow, as_utc
-from newsletter.render import date_range, long_date, render_template
+from newsletter.issues.render import date_range, long_date, render_template
 from newsletter.weeks import IsoWeek
 
 ATOM = "http://www.w3.org/2005/Atom"

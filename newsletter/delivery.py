@@ -24,7 +24,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter import ledger
-from newsletter.compose import MessageTemplate, Recipient
+from newsletter.issues.compose import MessageTemplate, Recipient
 from newsletter.errors import DeliveryError
 from newsletter.ledger import Claim, Outcome
 from newsletter.content.tables import DeliveryState, utcnow

@@ -22,10 +22,10 @@ from newsletter.config.settings import Config
 from newsletter.delivery import Recipients
 from newsletter.errors import NewsletterError
 from newsletter.content.ingest import Outcome, ingest
-from newsletter.issues import PreparedIssue, prepare
+from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.content.tables import DeliveryState, utcnow
 from newsletter.schedule import WEEK, last_fire, week_to_send, weekly_trigger
-from newsletter.selection import Selection
+from newsletter.issues.selection import Selection
 from newsletter.content.sources import is_url
 from newsletter.transport import Transport, make_transport
 from newsletter.weeks import IsoWeek

@@ -14,7 +14,7 @@ from newsletter import ledger
 from newsletter.config.settings import Config
 from newsletter.delivery import Policy, Recipients, Sender, Tally
 from newsletter.mail.dkim import Signer
-from newsletter.issues import PreparedIssue
+from newsletter.issues.prepare import PreparedIssue
 from newsletter.ledger import Outcome
 from newsletter.content.tables import FINAL_STATES, DeliveryRow, DeliveryState, IssueRow, utcnow
 from newsletter.transport import Transport

@@ -14,7 +14,7 @@ from html import escape
 from newsletter.config.settings import Config
 from newsletter.mail.headers import address_header, header
 from newsletter.mail.quoted_printable import encode_line
-from newsletter.render import email_environment, inline, render_template
+from newsletter.issues.render import email_environment, inline, render_template
 from newsletter.transport import Outgoing
 
 HTML_TEMPLATE = "email/confirm.html"

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
-from newsletter.render import render_template
+from newsletter.issues.render import render_template
 from subscribers.tokens import Signer
 
 SIGNUP = "web/signup.html"

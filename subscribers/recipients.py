@@ -9,7 +9,7 @@ from typing import cast
 
 from sqlalchemy import Engine, Select, Table, select
 
-from newsletter.compose import Recipient
+from newsletter.issues.compose import Recipient
 from newsletter.config.settings import Config
 from subscribers.models import Status, SubscriberRow
 from subscribers.service import Subscribers

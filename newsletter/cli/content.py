@@ -11,7 +11,7 @@ from rich.table import Table
 from newsletter.content import store as excerpt_store
 from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.content.ingest import Outcome, ingest
-from newsletter.selection import Selection, select
+from newsletter.issues.selection import Selection, select
 
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 

@@ -9,9 +9,9 @@ import click
 from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.mail.dkim import Signer
 from newsletter.errors import WeekError
-from newsletter.issues import prepare
-from newsletter.preview_files import sample_recipient, write_preview
-from newsletter.selection import Selection
+from newsletter.issues.prepare import prepare
+from newsletter.issues.preview import sample_recipient, write_preview
+from newsletter.issues.selection import Selection
 from newsletter.weeks import IsoWeek
 
 

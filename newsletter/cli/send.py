@@ -13,16 +13,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from newsletter import ledger, sending
-from newsletter.checks import OK, check_message
+from newsletter.issues.checks import OK, check_message
 from newsletter.cli.app import App, chosen_week, pass_app
-from newsletter.compose import Recipient
+from newsletter.issues.compose import Recipient
 from newsletter.delivery import Tally
 from newsletter.mail.dkim import Signer
 from newsletter.errors import NewsletterError
-from newsletter.issues import PreparedIssue, prepare
+from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.ledger import Outcome
 from newsletter.content.tables import FINAL_STATES, DeliveryState, IssueRow
-from newsletter.preview_files import sample_recipient, write_preview
+from newsletter.issues.preview import sample_recipient, write_preview
 from newsletter.transport import Outgoing, make_transport
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse as parse_address

@@ -19,7 +19,7 @@ from newsletter.cli.preview import preview
 from newsletter.db.engine import connect, migrate
 from newsletter.content.excerpt import Excerpt
 from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow
-from newsletter.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER
+from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER
 from newsletter.weeks import IsoWeek
 from tests.conftest import write_config
 

@@ -19,7 +19,7 @@ from newsletter.content import store as excerpt_store
 from newsletter.config.settings import Config, load
 from newsletter.db.engine import connect, migrate
 from newsletter.db.engine import sessions as make_sessions
-from newsletter.issues import PreparedIssue, prepare
+from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.content.tables import DeliveryState, IssueRow
 from newsletter.scheduled import ScheduledWork
 from newsletter.weeks import IsoWeek

@@ -9,12 +9,12 @@ from pathlib import Path
 import dkim  # type: ignore[import-untyped]
 import pytest
 
-from newsletter.compose import Recipient, compose
+from newsletter.issues.compose import Recipient, compose
 from newsletter.config.settings import Config, DkimSettings, NewsletterSettings
 from newsletter.mail.dkim import Signer
 from newsletter.errors import ConfigError
 from newsletter.content.excerpt import Excerpt
-from newsletter.render import render_issue
+from newsletter.issues.render import render_issue
 from tests.newsletter.conftest import SAMPLE_WEEK
 
 CONFIG = Config(newsletter=NewsletterSettings(from_address="letters@news.example.org",

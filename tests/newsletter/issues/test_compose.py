@@ -13,11 +13,11 @@ from email.utils import parsedate_to_datetime
 import lxml.html
 import pytest
 
-from newsletter.compose import MessageTemplate, Recipient, compose, subject_line
+from newsletter.issues.compose import MessageTemplate, Recipient, compose, subject_line
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.content.excerpt import Excerpt, Paragraph
-from newsletter.render import render_issue
+from newsletter.issues.render import render_issue
 from newsletter.weeks import IsoWeek
 from tests.newsletter.conftest import SAMPLE_WEEK
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from newsletter import render
+from newsletter.issues import render
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.errors import TemplateError
 from newsletter.content.excerpt import Excerpt, paragraph
-from newsletter.render import (
+from newsletter.issues.render import (
     ADDRESS_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,
     date_range,

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from newsletter import ledger
 from newsletter.content import store as excerpt_store
-from newsletter.compose import MessageTemplate, compose
+from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.config.settings import Config
 from newsletter.content.tables import IssueRow
-from newsletter.render import RenderedIssue, render_issue
-from newsletter.selection import Selection, select
+from newsletter.issues.render import RenderedIssue, render_issue
+from newsletter.issues.selection import Selection, select
 from newsletter.weeks import IsoWeek
 
 

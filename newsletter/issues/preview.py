@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsletter.compose import Recipient
-from newsletter.render import RenderedIssue
+from newsletter.issues.compose import Recipient
+from newsletter.issues.render import RenderedIssue
 
 SAMPLE_ADDRESS = "reader@example.com"
 

@@ -35,7 +35,7 @@ from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.mail.headers import address_domain, address_header, header, is_address, is_list_id, one_line
 from newsletter.mail.quoted_printable import encode_line
-from newsletter.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
+from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
 from newsletter.weeks import IsoWeek
 
 CRLF = b"\r\n"

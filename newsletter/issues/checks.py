@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from newsletter.config.settings import Config
-from newsletter.render import CLIP_LIMIT, RenderedIssue
+from newsletter.issues.render import CLIP_LIMIT, RenderedIssue
 
 OK = "ok"
 REQUIRED_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from newsletter.config.settings import SelectionSettings
 from newsletter.content.excerpt import Excerpt, normalise, paragraph
-from newsletter.selection import Decision, Selection, ordinal, select
+from newsletter.issues.selection import Decision, Selection, ordinal, select
 from newsletter.weeks import IsoWeek
 
 WEEK = IsoWeek(2026, 47)  # Monday 2026-11-16 .. Sunday 2026-11-22

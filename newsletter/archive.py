@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from newsletter import ledger, templating
+from newsletter import templating
+from newsletter.delivery import ledger
 from newsletter.config.settings import Config
 from newsletter.errors import WeekError
 from newsletter.content.excerpt import Excerpt

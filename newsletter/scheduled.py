@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import sending
+from newsletter.delivery import send_issue as sending
 from newsletter.config.settings import Config
-from newsletter.delivery import Recipients
+from newsletter.delivery.sender import Recipients
 from newsletter.errors import NewsletterError
 from newsletter.content.ingest import Outcome, ingest
 from newsletter.issues.prepare import PreparedIssue, prepare
@@ -27,7 +27,7 @@ from newsletter.content.tables import DeliveryState, utcnow
 from newsletter.schedule import WEEK, last_fire, week_to_send, weekly_trigger
 from newsletter.issues.selection import Selection
 from newsletter.content.sources import is_url
-from newsletter.transport import Transport, make_transport
+from newsletter.delivery.transports.base import Transport, make_transport
 from newsletter.weeks import IsoWeek
 
 log = logging.getLogger("newsletter.schedule")

@@ -15,7 +15,7 @@ from newsletter.config.settings import Config
 from newsletter.mail.headers import address_header, header
 from newsletter.mail.quoted_printable import encode_line
 from newsletter.issues.render import email_environment, inline, render_template
-from newsletter.transport import Outgoing
+from newsletter.delivery.transports.base import Outgoing
 
 HTML_TEMPLATE = "email/confirm.html"
 TEXT_TEMPLATE = "email/confirm.txt"

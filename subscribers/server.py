@@ -13,7 +13,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from newsletter.config.settings import Config
-from newsletter.transport import Transport, make_transport
+from newsletter.delivery.transports.base import Transport, make_transport
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.pages import Pages

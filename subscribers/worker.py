@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import timedelta
 
 from newsletter.errors import DeliveryError, PermanentFailure
-from newsletter.transport import Transport
+from newsletter.delivery.transports.base import Transport
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import SubscriberError

@@ -12,18 +12,19 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import func, select
 
-from newsletter import ledger, sending
+from newsletter.delivery import ledger
+from newsletter.delivery import send_issue as sending
 from newsletter.issues.checks import OK, check_message
 from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.issues.compose import Recipient
-from newsletter.delivery import Tally
+from newsletter.delivery.sender import Tally
 from newsletter.mail.dkim import Signer
 from newsletter.errors import NewsletterError
 from newsletter.issues.prepare import PreparedIssue, prepare
-from newsletter.ledger import Outcome
+from newsletter.delivery.ledger import Outcome
 from newsletter.content.tables import FINAL_STATES, DeliveryState, IssueRow
 from newsletter.issues.preview import sample_recipient, write_preview
-from newsletter.transport import Outgoing, make_transport
+from newsletter.delivery.transports.base import Outgoing, make_transport
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse as parse_address
 from subscribers.recipients import SubscriberRecipients

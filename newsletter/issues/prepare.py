@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.content import store as excerpt_store
 from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.config.settings import Config

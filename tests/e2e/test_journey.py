@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from newsletter.config import settings
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect, sessions
 from newsletter.content.tables import FINAL_STATES

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.content import store as excerpt_store
 from newsletter.archive import routes
 from newsletter.config.settings import Config, load

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import ledger, sending
+from newsletter.delivery import ledger
+from newsletter.delivery import send_issue as sending
 from newsletter.content import store as excerpt_store
 from newsletter.config.settings import Config, load
 from newsletter.db.engine import connect, migrate

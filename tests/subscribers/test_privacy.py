@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from newsletter.config import settings
 from newsletter.db.engine import connect, migrate
-from newsletter.outbox_transport import OutboxTransport
+from newsletter.delivery.transports.outbox import OutboxTransport
 from subscribers.addresses import Address, parse
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import AddressError

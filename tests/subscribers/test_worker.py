@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from newsletter.config.settings import Config, SmtpSettings
-from newsletter.smtp_transport import SmtpTransport
+from newsletter.delivery.transports.smtp import SmtpTransport
 from subscribers.addresses import parse
 from subscribers.confirmation import ConfirmationMail
 from subscribers.models import MailState, OutboxRow, Status

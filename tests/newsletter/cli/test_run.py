@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from newsletter.config import settings
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.content import store as excerpt_store
 from newsletter.cli import cli
 from newsletter.config.settings import Config

@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.content import store as excerpt_store
 from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.config.settings import Config, SmtpSettings, load
 from newsletter.db.engine import sessions as make_sessions
-from newsletter.delivery import Policy, Sender
+from newsletter.delivery.sender import Policy, Sender
 from newsletter.mail.dkim import Signer
 from newsletter.content.tables import DeliveryRow, DeliveryState
 from newsletter.issues.render import render_issue
-from newsletter.smtp_transport import SmtpTransport
+from newsletter.delivery.transports.smtp import SmtpTransport
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.models import Status, SubscriberRow

@@ -32,7 +32,7 @@ from aiosmtplib import (
 from newsletter.config.settings import SmtpSettings
 from newsletter.errors import DeliveryError, PermanentFailure, SessionFailure, TemporaryFailure
 from newsletter.mail.redact import redact, redact_text
-from newsletter.transport import Outgoing, dot_stuff
+from newsletter.delivery.transports.base import Outgoing, dot_stuff
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import pytest
 
 from newsletter.config.settings import Config, DeliverySettings, OutboxSettings
 from newsletter.errors import ConfigError, TemporaryFailure
-from newsletter.outbox_transport import OutboxTransport, file_name
-from newsletter.transport import Outgoing, dot_stuff, make_transport
+from newsletter.delivery.transports.outbox import OutboxTransport, file_name
+from newsletter.delivery.transports.base import Outgoing, dot_stuff, make_transport
 
 pytestmark = pytest.mark.anyio
 

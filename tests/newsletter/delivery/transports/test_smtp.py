@@ -13,8 +13,8 @@ import pytest
 
 from newsletter.config.settings import Config, DeliverySettings, SmtpSettings
 from newsletter.errors import PermanentFailure, SessionFailure, TemporaryFailure
-from newsletter.smtp_transport import RateLimiter, SmtpTransport
-from newsletter.transport import Outgoing, dot_stuff, make_transport
+from newsletter.delivery.transports.smtp import RateLimiter, SmtpTransport
+from newsletter.delivery.transports.base import Outgoing, dot_stuff, make_transport
 from tests.newsletter.smtp_server import Certificate, SmtpServer
 
 pytestmark = pytest.mark.anyio

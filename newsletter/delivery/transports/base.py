@@ -70,11 +70,11 @@ def make_transport(config: Config) -> Transport:
     """The transport `[delivery] transport` names, built from its section of the config."""
     kind = config.delivery.transport
     if kind == "outbox":
-        from newsletter.outbox_transport import OutboxTransport
+        from newsletter.delivery.transports.outbox import OutboxTransport
 
         return OutboxTransport(config.path(config.outbox.dir))
     if kind == "smtp":
-        from newsletter.smtp_transport import SmtpTransport
+        from newsletter.delivery.transports.smtp import SmtpTransport
 
         return SmtpTransport(config.smtp)
     raise ConfigError("delivery.transport", f'must be "outbox" or "smtp" (got {kind!r})')

@@ -23,12 +23,12 @@ from typing import Protocol
 from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.issues.compose import MessageTemplate, Recipient
 from newsletter.errors import DeliveryError
-from newsletter.ledger import Claim, Outcome
+from newsletter.delivery.ledger import Claim, Outcome
 from newsletter.content.tables import DeliveryState, utcnow
-from newsletter.transport import Outgoing, Transport
+from newsletter.delivery.transports.base import Outgoing, Transport
 
 log = logging.getLogger(__name__)
 State = DeliveryState

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.content import store as excerpt_store
 from newsletter.config.settings import load
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.content.excerpt import Excerpt
-from newsletter.ledger import Outcome
+from newsletter.delivery.ledger import Outcome
 from newsletter.content.tables import DeliveryRow, DeliveryState, IssueRow
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse

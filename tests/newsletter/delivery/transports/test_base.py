@@ -7,7 +7,7 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.transport import Outgoing, dot_stuff, dot_unstuff
+from newsletter.delivery.transports.base import Outgoing, dot_stuff, dot_unstuff
 
 # Lines as a composer writes them: any text without line breaks, often starting with a dot.
 line = st.text(alphabet=st.sampled_from(".a \t:é"), max_size=6).map(str.encode)

@@ -10,14 +10,14 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter import ledger
+from newsletter.delivery import ledger
 from newsletter.config.settings import Config
-from newsletter.delivery import Policy, Recipients, Sender, Tally
+from newsletter.delivery.sender import Policy, Recipients, Sender, Tally
 from newsletter.mail.dkim import Signer
 from newsletter.issues.prepare import PreparedIssue
-from newsletter.ledger import Outcome
+from newsletter.delivery.ledger import Outcome
 from newsletter.content.tables import FINAL_STATES, DeliveryRow, DeliveryState, IssueRow, utcnow
-from newsletter.transport import Transport
+from newsletter.delivery.transports.base import Transport
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Delivery: the recipients protocol, the per-recipient ledger, the sender and its transports."""

@@ -1,0 +1,1 @@
+"""Transports: what the sender hands over (`Outgoing`), the outbox folder and SMTP."""

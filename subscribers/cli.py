@@ -15,7 +15,7 @@ import click
 from newsletter.cli.app import App, pass_app
 from subscribers.importer import import_file
 from subscribers.models import Status
-from subscribers.server import SignupServer
+from newsletter.service.lifecycle import SignupServer
 from subscribers.service import Subscribers
 from subscribers.store import SignUp
 

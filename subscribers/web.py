@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from newsletter import archive
+from newsletter.service import archive
 from subscribers.addresses import Address
 from subscribers.blocking import Blocking
 from subscribers.errors import AddressError, SubscriberError, TokenError

@@ -14,14 +14,15 @@ import click
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
-from newsletter import logs, schedule
+from newsletter.service import logs
+from newsletter.service import scheduler as schedule
 from newsletter.cli.app import App, pass_app
 from newsletter.config.settings import Config
 from newsletter.db.engine import sessions
 from newsletter.content.tables import utcnow
-from newsletter.scheduled import ScheduledWork
+from newsletter.service.jobs import ScheduledWork
 from subscribers.recipients import SubscriberRecipients
-from subscribers.server import SignupServer
+from newsletter.service.lifecycle import SignupServer
 
 log = logging.getLogger("newsletter.run")
 TIME = "%a %d %b %Y %H:%M %Z"

@@ -72,7 +72,7 @@ def _database_url(value: Any) -> str | None:
 
 def _cron(value: Any) -> str | None:
     # The scheduler's own reading of the line (crontab weekday numbers), so what passes here runs there.
-    from newsletter.schedule import crontab_trigger
+    from newsletter.service.scheduler import crontab_trigger
 
     try:
         crontab_trigger(value, UTC)

@@ -20,7 +20,7 @@ from newsletter.db.engine import connect, migrate
 from subscribers.addresses import parse
 from subscribers.models import Status
 from subscribers.recipients import confirmed_recipients
-from subscribers.server import SignupServer
+from newsletter.service.lifecycle import SignupServer
 from subscribers.service import Subscribers
 from tests.conftest import write_config
 from tests.e2e.conftest import serious_violations

@@ -23,7 +23,7 @@ from newsletter.cli import cli
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect, migrate, sessions
 from newsletter.content.tables import DeliveryState
-from newsletter.schedule import week_to_send
+from newsletter.service.scheduler import week_to_send
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.service import Subscribers

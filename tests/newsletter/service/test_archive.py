@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from newsletter.delivery import ledger
 from newsletter.content import store as excerpt_store
-from newsletter.archive import routes
+from newsletter.service.archive import routes
 from newsletter.config.settings import Config, load
 from newsletter.db.engine import connect, migrate, sessions
 from newsletter.content.excerpt import Excerpt

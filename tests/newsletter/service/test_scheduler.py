@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from newsletter.config.settings import ScheduleSettings
-from newsletter.schedule import (
+from newsletter.service.scheduler import (
     PURGE_PENDING,
     RETRY_DEFERRED,
     WEEKLY_SEND,

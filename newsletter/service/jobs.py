@@ -24,7 +24,7 @@ from newsletter.errors import NewsletterError
 from newsletter.content.ingest import Outcome, ingest
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.content.tables import DeliveryState, utcnow
-from newsletter.schedule import WEEK, last_fire, week_to_send, weekly_trigger
+from newsletter.service.scheduler import WEEK, last_fire, week_to_send, weekly_trigger
 from newsletter.issues.selection import Selection
 from newsletter.content.sources import is_url
 from newsletter.delivery.transports.base import Transport, make_transport

@@ -22,7 +22,7 @@ from newsletter.db.engine import connect, migrate
 from newsletter.db.engine import sessions as make_sessions
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.content.tables import DeliveryState, IssueRow
-from newsletter.scheduled import ScheduledWork
+from newsletter.service.jobs import ScheduledWork
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients

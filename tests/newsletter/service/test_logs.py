@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.logs import EventFormatter, install
+from newsletter.service.logs import EventFormatter, install
 
 AT = datetime(2026, 11, 23, 7, 0, 4, 512_000, tzinfo=UTC)
 

@@ -1,0 +1,1 @@
+"""The composition root of `run` and `serve`: scheduler, jobs, logs, the site and one lifecycle."""

@@ -38,7 +38,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def _register() -> None:
-    import subscribers.cli
+    import newsletter.cli.subscribers
     from newsletter.cli import content, preview, run, send, setup
 
     for module in (setup, content, preview, send, run, subscribers.cli):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from subscribers.errors import AddressError, ImportFileError
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Consent, SignUp
 
 EMAIL_COLUMNS = ("email", "e-mail", "email address", "email_address", "mail")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from subscribers.models import utcnow
+from subscribers.tables import utcnow
 from subscribers.tokens import Purpose, Signer
 
 

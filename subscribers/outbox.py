@@ -14,7 +14,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
 
-from subscribers.models import MailState, OutboxRow, utcnow
+from subscribers.tables import MailState, OutboxRow, utcnow
 
 MAIL = cast(Table, OutboxRow.__table__)
 CONFIRM = "confirm"

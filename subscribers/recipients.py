@@ -11,8 +11,8 @@ from sqlalchemy import Engine, Select, Table, select
 
 from newsletter.issues.compose import Recipient
 from newsletter.config.settings import Config
-from subscribers.models import Status, SubscriberRow
-from subscribers.service import Subscribers
+from subscribers.tables import Status, SubscriberRow
+from subscribers.side import Subscribers
 
 T = cast(Table, SubscriberRow.__table__)
 CHUNK = 500  # ids per IN (...) list

@@ -20,7 +20,7 @@ from subscribers import outbox
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
-from subscribers.models import SUPPRESSED, Status, SubscriberRow, utcnow
+from subscribers.tables import SUPPRESSED, Status, SubscriberRow, utcnow
 from subscribers.tokens import new_nonce
 
 T = cast(Table, SubscriberRow.__table__)

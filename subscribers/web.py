@@ -27,7 +27,7 @@ from subscribers.group_commit import GroupCommit
 from subscribers.guard import Guard
 from subscribers.pages import Pages, json_answer
 from subscribers.ratelimit import RateLimiter, client_key
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Action, Consent, SignUp
 from subscribers.tokens import Claims, Purpose
 

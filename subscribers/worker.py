@@ -19,9 +19,9 @@ from newsletter.delivery.transports.base import Transport
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import SubscriberError
-from subscribers.models import MailState, as_utc
+from subscribers.tables import MailState, as_utc
 from subscribers.outbox import Claimed, Outcome, scrub
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 
 log = logging.getLogger("subscribers.worker")
 

@@ -14,9 +14,9 @@ import click
 
 from newsletter.cli.app import App, pass_app
 from subscribers.importer import import_file
-from subscribers.models import Status
+from subscribers.tables import Status
 from newsletter.service.lifecycle import SignupServer
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import SignUp
 
 MEANING = {

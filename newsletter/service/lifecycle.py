@@ -17,7 +17,7 @@ from newsletter.delivery.transports.base import Transport, make_transport
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.pages import Pages
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.web import create_app
 from subscribers.worker import OutboxWorker
 

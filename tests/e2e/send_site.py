@@ -22,8 +22,8 @@ from newsletter.config import settings
 from newsletter.content import store as excerpt_store
 from newsletter.db.engine import connect, migrate
 from newsletter.db.engine import sessions as make_sessions
-from subscribers.models import SubscriberRow
-from subscribers.service import Subscribers
+from subscribers.tables import SubscriberRow
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import REPO, write_config
 from tests.newsletter.conftest import SAMPLE_WEEK, sample_excerpts

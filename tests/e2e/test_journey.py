@@ -34,8 +34,8 @@ from newsletter.db.engine import connect, sessions
 from newsletter.content.tables import FINAL_STATES
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
-from subscribers.models import Status
-from subscribers.service import Subscribers
+from subscribers.tables import Status
+from subscribers.side import Subscribers
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import serious_violations
 from tests.newsletter.cli.service_process import ServiceProcess, newsletter

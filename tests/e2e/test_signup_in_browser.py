@@ -18,10 +18,10 @@ from newsletter.config import settings
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect, migrate
 from subscribers.addresses import parse
-from subscribers.models import Status
+from subscribers.tables import Status
 from subscribers.recipients import confirmed_recipients
 from newsletter.service.lifecycle import SignupServer
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from tests.conftest import write_config
 from tests.e2e.conftest import serious_violations
 from tests.newsletter.smtp_server import SmtpServer, serve_in_thread

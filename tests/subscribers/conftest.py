@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from newsletter.config import settings
 from newsletter.config.settings import Config
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from tests.conftest import write_config
 from tests.subscribers.web_client import Wakes, client_for
 

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, inspect
 
 from newsletter.db.engine import Base
-from subscribers.models import OutboxRow, SubscriberRow
+from subscribers.tables import OutboxRow, SubscriberRow
 
 OURS = {SubscriberRow.__tablename__, OutboxRow.__tablename__}
 

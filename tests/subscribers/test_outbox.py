@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from subscribers.addresses import parse
-from subscribers.models import MailState, OutboxRow
+from subscribers.tables import MailState, OutboxRow
 from subscribers.outbox import Outcome, scrub
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.subscribers.conftest import Clock
 

@@ -21,7 +21,7 @@ from subscribers.errors import AddressError
 from subscribers.importer import import_file
 from subscribers.pages import Pages
 from subscribers.recipients import confirmed_recipients
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.web import create_app
 from subscribers.worker import OutboxWorker
 from tests.conftest import write_config

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, event, insert, select
 
 from newsletter.config.settings import Config
 from subscribers.addresses import parse
-from subscribers.models import Status, SubscriberRow
+from subscribers.tables import Status, SubscriberRow
 from subscribers.recipients import SubscriberRecipients, confirmed_ids, confirmed_recipients
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Action, Consent
 from subscribers.tokens import Purpose
 

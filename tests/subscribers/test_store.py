@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from subscribers.addresses import parse
-from subscribers.models import MailState, OutboxRow, Status, SubscriberRow
-from subscribers.service import Subscribers
+from subscribers.tables import MailState, OutboxRow, Status, SubscriberRow
+from subscribers.side import Subscribers
 from subscribers.store import Action, Consent, SignUp
 from tests.subscribers.conftest import Clock
 

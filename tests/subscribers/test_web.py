@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 
 from newsletter.config.settings import Config
 from subscribers.addresses import parse
-from subscribers.models import MailState, Status
-from subscribers.service import Subscribers
+from subscribers.tables import MailState, Status
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.subscribers.conftest import Clock
 from tests.subscribers.web_client import Wakes, app_for, client_for, form_token, sign_up, stored

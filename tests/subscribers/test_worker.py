@@ -18,8 +18,8 @@ from newsletter.config.settings import Config, SmtpSettings
 from newsletter.delivery.transports.smtp import SmtpTransport
 from subscribers.addresses import parse
 from subscribers.confirmation import ConfirmationMail
-from subscribers.models import MailState, OutboxRow, Status
-from subscribers.service import Subscribers
+from subscribers.tables import MailState, OutboxRow, Status
+from subscribers.side import Subscribers
 from subscribers.store import Action, Consent
 from subscribers.tokens import Purpose
 from subscribers.worker import OutboxWorker

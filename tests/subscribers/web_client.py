@@ -11,9 +11,9 @@ from starlette.types import ASGIApp
 
 from newsletter.config.settings import Config
 from subscribers.addresses import parse
-from subscribers.models import SubscriberRow
+from subscribers.tables import SubscriberRow
 from subscribers.pages import Pages
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.tokens import Purpose
 from subscribers.web import create_app
 

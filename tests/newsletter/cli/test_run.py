@@ -26,7 +26,7 @@ from newsletter.content.tables import DeliveryState
 from newsletter.service.scheduler import week_to_send
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import write_config
 from tests.newsletter.cli.service_process import ServiceProcess

@@ -14,7 +14,7 @@ from newsletter.cli import cli
 from newsletter.config.settings import load
 from newsletter.content.tables import DeliveryRow, IssueRow
 from subscribers.addresses import parse
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import EXAMPLES, write_config
 from tests.newsletter.smtp_server import SmtpServer

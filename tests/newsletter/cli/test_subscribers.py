@@ -23,8 +23,8 @@ from newsletter.config.settings import Config
 from subscribers.addresses import parse
 from newsletter.cli.subscribers import COMMANDS
 from subscribers.keys import new_secret
-from subscribers.models import MailState, Status
-from subscribers.service import Subscribers
+from subscribers.tables import MailState, Status
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import REPO
 from tests.processes import free_port

@@ -26,9 +26,9 @@ from newsletter.issues.render import render_issue
 from newsletter.delivery.transports.smtp import SmtpTransport
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
-from subscribers.models import Status, SubscriberRow
+from subscribers.tables import Status, SubscriberRow
 from subscribers.recipients import SubscriberRecipients
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import write_config
 from tests.newsletter.conftest import sample_excerpts

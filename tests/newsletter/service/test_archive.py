@@ -22,7 +22,7 @@ from newsletter.content.excerpt import Excerpt
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import write_config
 from tests.newsletter.conftest import sample_excerpts

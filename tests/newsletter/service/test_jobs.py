@@ -26,7 +26,7 @@ from newsletter.service.jobs import ScheduledWork
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
-from subscribers.service import Subscribers
+from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import EXAMPLES, write_config
 from tests.newsletter.conftest import sample_excerpts

@@ -12,7 +12,7 @@ from subscribers.addresses import Address, parse
 from subscribers.crypto import AddressCrypto
 from subscribers.keys import load_keys
 from subscribers.links import Links
-from subscribers.models import utcnow
+from subscribers.tables import utcnow
 from subscribers.outbox import Outbox
 from subscribers.settings import SubscriberSettings
 from subscribers.store import SubscriberStore

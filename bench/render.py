@@ -16,11 +16,12 @@ from itertools import cycle, islice
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from newsletter.issues.compose import Recipient, compose
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
-from newsletter.mail.dkim import Signer
 from newsletter.content.excerpt import Excerpt, paragraph
+from newsletter.issues.compose import compose
 from newsletter.issues.render import render_issue
+from newsletter.mail.dkim import DkimSigner
+from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek
 
 WEEK = IsoWeek(2026, 47)
@@ -89,7 +90,7 @@ def main() -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    signer = Signer("news.example.org", "weekly", pem)
+    signer = DkimSigner("news.example.org", "weekly", pem)
     sign_time = best_of(RENDERS, lambda: signer.sign(message))
 
     words = sum(e.words for e in excerpts)

@@ -160,7 +160,7 @@ def _forget_issue(config_path: Path) -> None:
 
     from newsletter.config import settings
     from newsletter.db.engine import connect
-    from newsletter.content.tables import IssueRow
+    from newsletter.issues.tables import IssueRow
 
     engine = connect(settings.load(config_path, environ={}).database_url)
     with engine.begin() as conn:
@@ -213,10 +213,12 @@ def _naive_baseline(config_path: Path, port: int, count: int) -> Run:
     from sqlalchemy.orm import Session
 
     from newsletter.config import settings
-    from newsletter.issues import selection
     from newsletter.content import store as excerpt_store
     from newsletter.db.engine import connect
-    from newsletter.issues.render import HTML_TEMPLATE, TEXT_TEMPLATE, context, email_environment, inline, render_template
+    from newsletter.issues import selection
+    from newsletter.issues import store as issues
+    from newsletter.issues.render import HTML_TEMPLATE, TEXT_TEMPLATE, context
+    from newsletter.templating import email_environment, inline, render_template
     from newsletter.weeks import IsoWeek
 
     config = settings.load(config_path, environ={})
@@ -224,7 +226,7 @@ def _naive_baseline(config_path: Path, port: int, count: int) -> Run:
     engine = connect(config.database_url)
     with Session(engine) as session:
         excerpts = selection.select(excerpt_store.in_week(session, week), week,
-                                    excerpt_store.sent_before(session, week), config.selection).kept
+                                    issues.hashes_sent_outside(session, week), config.selection).kept
     engine.dispose()
     env = email_environment(config)
     before = resource.getrusage(resource.RUSAGE_SELF)

@@ -12,10 +12,10 @@ from email.utils import format_datetime
 from html import escape
 
 from newsletter.config.settings import Config
+from newsletter.delivery.transports.base import Outgoing
 from newsletter.mail.headers import address_header, header
 from newsletter.mail.quoted_printable import encode_line
-from newsletter.issues.render import email_environment, inline, render_template
-from newsletter.delivery.transports.base import Outgoing
+from newsletter.templating import email_environment, inline, render_template
 
 HTML_TEMPLATE = "email/confirm.html"
 TEXT_TEMPLATE = "email/confirm.txt"

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from subscribers.tables import utcnow
-from subscribers.tokens import Purpose, Signer
+from subscribers.tokens import Purpose, TokenSigner
 
 
 class Links:
     """Absolute URLs under `base_url` carrying signed, scoped tokens."""
 
-    def __init__(self, base_url: str, signer: Signer, confirm_for: timedelta,
+    def __init__(self, base_url: str, signer: TokenSigner, confirm_for: timedelta,
                  now: Callable[[], datetime] = utcnow) -> None:
         self.base_url = base_url.rstrip("/")
         self._signer = signer

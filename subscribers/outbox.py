@@ -57,7 +57,7 @@ def scrub(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class MailOutcome:
     """How one attempt went: SENT, FAILED, CANCELLED, or PENDING to try again after `retry_in`."""
 
     mail_id: int
@@ -92,7 +92,7 @@ class Outbox:
             ).all()
         return sorted(Claimed(r.id, r.subscriber_id, r.kind, r.attempts, r.created_at) for r in rows)
 
-    def record(self, outcomes: Sequence[Outcome]) -> None:
+    def record(self, outcomes: Sequence[MailOutcome]) -> None:
         """Write down how a batch of attempts went, in one transaction."""
         if not outcomes:
             return

@@ -14,8 +14,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
-from newsletter.issues.render import render_template
-from subscribers.tokens import Signer
+from newsletter.templating import render_template
+from subscribers.tokens import TokenSigner
 
 SIGNUP = "web/signup.html"
 FORM_LIFETIME = timedelta(hours=12)
@@ -25,7 +25,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 class Pages:
     """HTML (and JSON) answers; fixed pages are rendered once and reused."""
 
-    def __init__(self, config: Config, signer: Signer, now: Callable[[], datetime]) -> None:
+    def __init__(self, config: Config, signer: TokenSigner, now: Callable[[], datetime]) -> None:
         self.env = templating.environment(config)
         self._signer = signer
         self._now = now

@@ -5,22 +5,15 @@ and bounces reported back. Nothing here lists addresses for a person: it feeds t
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import cast
 
-from sqlalchemy import Engine, Select, Table, select
+from sqlalchemy import Engine, Select
 
-from newsletter.issues.compose import Recipient
 from newsletter.config.settings import Config
-from subscribers.tables import Status, SubscriberRow
+from newsletter.mail.recipient import Recipient
 from subscribers.side import Subscribers
+from subscribers.store import confirmed_ids
 
-T = cast(Table, SubscriberRow.__table__)
 CHUNK = 500  # ids per IN (...) list
-
-
-def confirmed_ids() -> Select[int]:
-    """A SELECT of the confirmed subscribers' ids, for the ledger's snapshot (no address in it)."""
-    return select(SubscriberRow.id).where(SubscriberRow.status == Status.CONFIRMED)
 
 
 class SubscriberRecipients:
@@ -41,12 +34,8 @@ class SubscriberRecipients:
         that arrives mid-send takes effect for every message not yet sent."""
         found: dict[int, Recipient] = {}
         for start in range(0, len(subscriber_ids), CHUNK):
-            chunk = list(subscriber_ids[start:start + CHUNK])
-            with self._engine.connect() as conn:
-                rows = conn.execute(select(T.c.id, T.c.address, T.c.blind_index, T.c.nonce)
-                                    .where(T.c.status == Status.CONFIRMED, T.c.id.in_(chunk))).all()
-            for row in rows:
-                found[row.id] = self._recipient(row.id, row.address, row.blind_index, row.nonce)
+            chunk = subscriber_ids[start:start + CHUNK]
+            found.update(self._recipients(self._side.store.confirmed_addresses(chunk)))
         return found
 
     def mark_bounced(self, subscriber_ids: Sequence[int]) -> None:
@@ -57,19 +46,15 @@ class SubscriberRecipients:
         """Confirmed subscribers with id > `after_id`, in id order, `batch_size` a query."""
         last = after_id
         while True:
-            with self._engine.connect() as conn:
-                rows = conn.execute(select(T.c.id, T.c.address, T.c.blind_index, T.c.nonce)
-                                    .where(T.c.status == Status.CONFIRMED, T.c.id > last)
-                                    .order_by(T.c.id).limit(batch_size)).all()
-            yield [self._recipient(row.id, row.address, row.blind_index, row.nonce) for row in rows]
-            if len(rows) < batch_size:
+            batch = self._recipients(self._side.store.confirmed_addresses(after_id=last, limit=batch_size))
+            yield list(batch.values())
+            if len(batch) < batch_size:
                 return
-            last = rows[-1].id
+            last = max(batch)
 
-    def _recipient(self, subscriber_id: int, sealed: bytes | None, index: str, nonce: str) -> Recipient:
-        assert sealed is not None  # confirmed rows always hold their address; only leaving wipes it
-        address = self._side.crypto.open(sealed, index)
-        return Recipient(subscriber_id, address, self._side.links.unsubscribe_url(subscriber_id, nonce))
+    def _recipients(self, opened: dict[int, tuple[str, str]]) -> dict[int, Recipient]:
+        return {subscriber_id: Recipient(subscriber_id, address, self._side.links.unsubscribe_url(subscriber_id, nonce))
+                for subscriber_id, (address, nonce) in opened.items()}
 
 
 def confirmed_recipients(engine: Engine, config: Config, *, batch_size: int = 500,

@@ -12,11 +12,11 @@ from subscribers.addresses import Address, parse
 from subscribers.crypto import AddressCrypto
 from subscribers.keys import load_keys
 from subscribers.links import Links
-from subscribers.tables import utcnow
 from subscribers.outbox import Outbox
 from subscribers.settings import SubscriberSettings
 from subscribers.store import SubscriberStore
-from subscribers.tokens import Signer
+from subscribers.tables import utcnow
+from subscribers.tokens import TokenSigner
 
 
 class Subscribers:
@@ -29,7 +29,7 @@ class Subscribers:
         self.settings = SubscriberSettings.from_config(config)
         keys = load_keys(self.settings.key_file, self.settings.key)
         self.crypto = AddressCrypto(keys)
-        self.signer = Signer(keys.tokens)
+        self.signer = TokenSigner(keys.tokens)
         self.store = SubscriberStore(engine, self.crypto, now)
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from subscribers import outbox
@@ -73,6 +73,11 @@ def _database() -> Iterator[None]:
         # The driver's message can quote statement parameters; name only the kind of failure.
         raise StoreError(f"the subscriber database failed ({type(error.orig).__name__}); "
                          "check that it is reachable and that `newsletter init` has run") from None
+
+
+def confirmed_ids() -> Select[int]:
+    """A SELECT of the confirmed subscribers' ids, for the ledger's snapshot (no address in it)."""
+    return select(T.c.id).where(T.c.status == Status.CONFIRMED)
 
 
 class SubscriberStore:
@@ -181,6 +186,18 @@ class SubscriberStore:
         with _database(), self.engine.connect() as conn:
             rows = conn.execute(select(T.c.id, T.c.address, T.c.blind_index, T.c.nonce)
                                 .where(T.c.id.in_(subscriber_ids), T.c.status == Status.PENDING)).all()
+        return {row.id: (self.crypto.open(row.address, row.blind_index), row.nonce)
+                for row in rows if row.address is not None}
+
+    def confirmed_addresses(self, subscriber_ids: Sequence[int] = (), *, after_id: int | None = None,
+                            limit: int | None = None) -> dict[int, tuple[str, str]]:
+        """{id: (address, nonce)} of confirmed subscribers: those of `subscriber_ids`, or else the first
+        `limit` with an id above `after_id`, in id order. Only the sender's batch is ever opened."""
+        where = T.c.id.in_(subscriber_ids) if after_id is None else T.c.id > after_id
+        with _database(), self.engine.connect() as conn:
+            rows = conn.execute(select(T.c.id, T.c.address, T.c.blind_index, T.c.nonce)
+                                .where(T.c.status == Status.CONFIRMED, where).order_by(T.c.id).limit(limit)).all()
+        # Confirmed rows always hold their address; only leaving wipes it.
         return {row.id: (self.crypto.open(row.address, row.blind_index), row.nonce)
                 for row in rows if row.address is not None}
 

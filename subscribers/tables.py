@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.db.engine import Base, str_enum
-from newsletter.content.tables import as_utc, utcnow
+from newsletter.db.schema import Base, as_utc, str_enum, utcnow
 
 __all__ = ["SUPPRESSED", "MailState", "OutboxRow", "Status", "SubscriberRow", "as_utc", "utcnow"]
 

@@ -46,7 +46,7 @@ def new_nonce() -> str:
     return secrets.token_hex(8)
 
 
-class Signer:
+class TokenSigner:
     """Issues and checks tokens under the tokens key."""
 
     def __init__(self, key: bytes) -> None:

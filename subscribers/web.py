@@ -7,7 +7,7 @@ so nobody can learn from it who is on the list. Confirm and unsubscribe act only
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import anyio.to_thread
 from sqlalchemy import text
@@ -15,10 +15,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from newsletter.service import archive
 from subscribers.addresses import Address
 from subscribers.blocking import Blocking
 from subscribers.errors import AddressError, SubscriberError, TokenError
@@ -191,8 +190,12 @@ def _minutes(seconds: int) -> str:
 
 
 def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
-               blocking: Blocking | None = None) -> ASGIApp:
-    """The endpoint as an ASGI app; `wake` is called when a sign-up queued a confirmation email."""
+               blocking: Blocking | None = None, routes: Sequence[BaseRoute] = ()) -> ASGIApp:
+    """The endpoint as an ASGI app; `wake` is called when a sign-up queued a confirmation email.
+
+    `routes` are the site's other pages (the service adds the archive), served with the same error pages
+    and security headers.
+    """
     endpoint = Endpoint(side, pages, wake=wake, blocking=blocking)
 
     async def link_error(request: Request, error: Exception) -> Response:
@@ -224,7 +227,7 @@ def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | No
         return pages.message("Something went wrong", (
             "The error is on our side and has been logged. Please try again in a minute.",), status=500)
 
-    routes = [
+    table = [
         Route("/", endpoint.home, methods=["GET"]),
         Route("/site.css", endpoint.stylesheet, methods=["GET"]),
         Route("/favicon.ico", endpoint.favicon, methods=["GET"]),
@@ -234,9 +237,9 @@ def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | No
         Route("/unsubscribe", endpoint.unsubscribe_page, methods=["GET"]),
         Route("/unsubscribe", endpoint.unsubscribe, methods=["POST"]),
         Route("/healthz", endpoint.health, methods=["GET"]),
-        *archive.routes(side.config, side.engine),  # /issues/: the "view in browser" pages and the feed
+        *routes,
     ]
-    app = Starlette(routes=routes, exception_handlers={
+    app = Starlette(routes=table, exception_handlers={
         HTTPException: http_error, _LinkError: link_error, SubscriberError: subscriber_error,
         Exception: server_error,
     })

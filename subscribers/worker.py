@@ -14,14 +14,14 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from newsletter.errors import DeliveryError, PermanentFailure
 from newsletter.delivery.transports.base import Transport
+from newsletter.errors import DeliveryError, PermanentFailure
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import SubscriberError
-from subscribers.tables import MailState, as_utc
-from subscribers.outbox import Claimed, Outcome, scrub
+from subscribers.outbox import Claimed, MailOutcome, scrub
 from subscribers.side import Subscribers
+from subscribers.tables import MailState, as_utc
 
 log = logging.getLogger("subscribers.worker")
 
@@ -97,13 +97,13 @@ class OutboxWorker:
         if purged:
             log.info("purged %d sign-up(s) left unconfirmed for %s", purged, self.side.settings.pending)
 
-    async def _deliver_one(self, mail: Claimed, found: tuple[str, str] | None) -> Outcome:
+    async def _deliver_one(self, mail: Claimed, found: tuple[str, str] | None) -> MailOutcome:
         async with self._sending:
             return await self._deliver(mail, found)
 
-    async def _deliver(self, mail: Claimed, found: tuple[str, str] | None) -> Outcome:
+    async def _deliver(self, mail: Claimed, found: tuple[str, str] | None) -> MailOutcome:
         if found is None:  # confirmed, left or erased since the mail was queued
-            return Outcome(mail.id, MailState.CANCELLED)
+            return MailOutcome(mail.id, MailState.CANCELLED)
         address, nonce = found
         link = self.side.links.confirm_url(mail.subscriber_id, nonce)
         try:
@@ -111,21 +111,21 @@ class OutboxWorker:
         except PermanentFailure as error:
             log.warning("confirmation mail %d (subscriber %d) refused: %s", mail.id, mail.subscriber_id,
                         _loggable(error))
-            return Outcome(mail.id, MailState.FAILED, _reason(error))
+            return MailOutcome(mail.id, MailState.FAILED, _reason(error))
         except Exception as error:  # temporary failures, and anything a transport did not foresee
             return self._deferred(mail, error)
-        return Outcome(mail.id, MailState.SENT)
+        return MailOutcome(mail.id, MailState.SENT)
 
-    def _deferred(self, mail: Claimed, error: Exception) -> Outcome:
+    def _deferred(self, mail: Claimed, error: Exception) -> MailOutcome:
         reason = _reason(error) if isinstance(error, DeliveryError) else _describe(error)
         if self.side.now() - as_utc(mail.created_at) > self.side.settings.give_up_after:
             log.warning("confirmation mail %d (subscriber %d) given up: %s", mail.id, mail.subscriber_id,
                         _loggable(error))
-            return Outcome(mail.id, MailState.FAILED, f"gave up: {reason}")
+            return MailOutcome(mail.id, MailState.FAILED, f"gave up: {reason}")
         delay = min(self.retry_after * 2 ** (mail.attempts - 1), self.retry_cap)
         log.warning("confirmation mail %d (subscriber %d) deferred for %s: %s", mail.id, mail.subscriber_id,
                     delay, _loggable(error))
-        return Outcome(mail.id, MailState.PENDING, reason, delay)
+        return MailOutcome(mail.id, MailState.PENDING, reason, delay)
 
 
 def _reason(error: DeliveryError) -> str:

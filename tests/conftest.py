@@ -1,18 +1,25 @@
-"""Shared fixtures: a migrated database on SQLite and (when configured) PostgreSQL, and a CLI runner."""
+"""Shared fixtures: a migrated database on SQLite and (when configured) PostgreSQL, a config on disk with its
+key file, a clock tests can move, the subscriber side, and a CLI runner."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, text
 
-from newsletter.db.engine import connect, migrate
+from newsletter.config import settings
+from newsletter.config.settings import Config
+from newsletter.db.engine import connect
+from newsletter.db.migrate import migrate
 from subscribers.keys import ensure_key_file
+from subscribers.side import Subscribers
 
 POSTGRES_ENV = "NEWSLETTER_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parents[1]
@@ -94,3 +101,39 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+START = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """A clock that stands still until a test moves it."""
+
+    now: datetime = field(default=START)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, database_url: str) -> Path:
+    return write_config(tmp_path, database_url)
+
+
+@pytest.fixture
+def config(config_path: Path) -> Config:
+    return settings.load(config_path, environ={})
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def side(config: Config, engine: Engine, clock: Clock) -> Subscribers:
+    return Subscribers(config, engine, now=clock)

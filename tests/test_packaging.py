@@ -17,7 +17,7 @@ def test_the_wheel_ships_the_templates_and_the_migrations(tmp_path: Path) -> Non
     names = set(zipfile.ZipFile(wheel).namelist())
     for template in sorted(p.relative_to(REPO).as_posix() for p in (REPO / "templates").rglob("*") if p.is_file()):
         assert f"newsletter/{template}" in names, f"{template} is not in the wheel"
-    assert "newsletter/migrations/env.py" in names
-    assert {n for n in names if n.startswith("newsletter/migrations/versions/")} >= {
-        "newsletter/migrations/versions/0001_content.py", "newsletter/migrations/versions/0003_deliveries.py"}
+    assert "newsletter/db/migrations/env.py" in names
+    assert {n for n in names if n.startswith("newsletter/db/migrations/versions/")} >= {
+        "newsletter/db/migrations/versions/0001_content.py", "newsletter/db/migrations/versions/0003_deliveries.py"}
     assert any(n.startswith("subscribers/") for n in names)

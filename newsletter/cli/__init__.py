@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from newsletter import __version__
+from newsletter.cli import content, preview, run, send, setup, subscribers
 from newsletter.cli.app import App
 from newsletter.errors import NewsletterError
 
@@ -37,16 +38,9 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-def _register() -> None:
-    import newsletter.cli.subscribers
-    from newsletter.cli import content, preview, run, send, setup
-
-    for module in (setup, content, preview, send, run, subscribers.cli):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+for module in (setup, content, preview, send, run, subscribers):
+    for command in module.COMMANDS:
+        cli.add_command(command)
 
 
 def main() -> None:

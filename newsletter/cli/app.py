@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config import settings
-from newsletter.db.engine import connect, require_schema, sessions
+from newsletter.db.engine import connect, sessions
+from newsletter.db.migrate import require_schema
 from newsletter.weeks import IsoWeek
 
 

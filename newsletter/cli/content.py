@@ -8,9 +8,10 @@ import click
 import httpx
 from rich.table import Table
 
-from newsletter.content import store as excerpt_store
 from newsletter.cli.app import App, chosen_week, pass_app
-from newsletter.content.ingest import Outcome, ingest
+from newsletter.content import store as excerpt_store
+from newsletter.content.ingest import SourceReport, ingest
+from newsletter.issues import store as issues
 from newsletter.issues.selection import Selection, select
 
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -37,7 +38,7 @@ def ingest_command(app: App, sources: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
-def _show(app: App, outcome: Outcome) -> None:
+def _show(app: App, outcome: SourceReport) -> None:
     if outcome.ok:
         app.console.print(f"  {outcome.name}: {outcome.found} excerpt(s), {outcome.new} new")
     else:
@@ -53,7 +54,7 @@ def excerpts(app: App, week: str | None, as_json: bool) -> None:
     chosen = chosen_week(week)
     with app.sessions() as session:
         candidates = excerpt_store.in_week(session, chosen)
-        sent = excerpt_store.sent_before(session, chosen)
+        sent = issues.hashes_sent_outside(session, chosen)
     selection = select(candidates, chosen, sent, app.config.selection)
     if as_json:
         click.echo(json.dumps([{"title": e.title, "date": e.lesson_date.isoformat(), "source": e.source,

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, chosen_week, pass_app
-from newsletter.mail.dkim import Signer
 from newsletter.errors import WeekError
 from newsletter.issues.prepare import prepare
 from newsletter.issues.preview import sample_recipient, write_preview
 from newsletter.issues.selection import Selection
+from newsletter.mail.dkim import DkimSigner
 from newsletter.weeks import IsoWeek
 
 
@@ -40,7 +40,7 @@ def preview(app: App, week_text: str | None, out: Path) -> None:
     issue = prepared.rendered
     reader = sample_recipient(app.config.web.base_url)
     message = prepared.template.personalise(reader)
-    signer = Signer.from_config(app.config)
+    signer = DkimSigner.from_config(app.config)
     if signer is not None:
         message = signer.sign(message)
     paths = write_preview(out, issue, reader, message)

@@ -12,19 +12,21 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import func, select
 
+from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
-from newsletter.issues.checks import OK, check_message
-from newsletter.cli.app import App, chosen_week, pass_app
-from newsletter.issues.compose import Recipient
-from newsletter.delivery.sender import Tally
-from newsletter.mail.dkim import Signer
-from newsletter.errors import NewsletterError
-from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.delivery.ledger import Outcome
-from newsletter.content.tables import FINAL_STATES, DeliveryState, IssueRow
+from newsletter.delivery.sender import Tally
+from newsletter.delivery.tables import FINAL_STATES, DeliveryState
+from newsletter.delivery.transports.base import Outgoing
+from newsletter.delivery.transports.configured import make_transport
+from newsletter.errors import NewsletterError
+from newsletter.issues import store as issues
+from newsletter.issues.checks import OK, check_message
+from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.preview import sample_recipient, write_preview
-from newsletter.delivery.transports.base import Outgoing, make_transport
+from newsletter.mail.dkim import DkimSigner
+from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse as parse_address
 from subscribers.recipients import SubscriberRecipients
@@ -115,7 +117,7 @@ def _send_to_one(app: App, prepared: PreparedIssue, address_text: str) -> None:
     base = app.config.web.base_url.rstrip("/")
     recipient = Recipient(0, address, f"{base}/unsubscribe?token=test-send")
     message = prepared.template.personalise(recipient)
-    signer = Signer.from_config(app.config)
+    signer = DkimSigner.from_config(app.config)
     if signer is not None:
         message = signer.sign(message)
 
@@ -181,8 +183,8 @@ def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool)
 def status(app: App, week: str | None, as_json: bool) -> None:
     """How far an issue's send has got: recipients by state, and why any failed."""
     with app.sessions() as session:
-        issue = (ledger.find_issue(session, IsoWeek.parse(week)) if week else
-                 session.scalars(select(IssueRow).order_by(IssueRow.week.desc()).limit(1)).first())
+        issue = (issues.find(session, IsoWeek.parse(week)) if week else
+                 next(iter(issues.latest(session)), None))
         if issue is None:
             raise NewsletterError(f"no issue for {week}: `newsletter send --week {week}` starts it"
                                   if week else "no issue has been sent yet: `newsletter send` starts one")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from newsletter.cli.app import App, pass_app
-from newsletter.db.engine import migrate
 from newsletter.content.tables import ExcerptRow  # noqa: F401  (registers the content tables)
+from newsletter.db.migrate import migrate
 from subscribers.keys import ensure_key_file
 
 

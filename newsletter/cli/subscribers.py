@@ -1,23 +1,20 @@
-"""`newsletter subscribers ...` (counts, one address's status, import, erase) and `newsletter serve`.
+"""`newsletter subscribers ...`: counts, one address's status, import, erase.
 
 No command prints an address other than one the admin typed: there is no export and no listing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from pathlib import Path
 
 import click
 
 from newsletter.cli.app import App, pass_app
 from subscribers.importer import import_file
-from subscribers.tables import Status
-from newsletter.service.lifecycle import SignupServer
 from subscribers.side import Subscribers
 from subscribers.store import SignUp
+from subscribers.tables import Status
 
 MEANING = {
     Status.PENDING: "pending: signed up, has not confirmed yet",
@@ -130,19 +127,4 @@ def erase(app: App, address: str, yes: bool) -> None:
         raise SystemExit(1)
 
 
-@click.command()
-@click.option("--host", help="Address to listen on (default: [web] host).")
-@click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on (default: [web] port).")
-@pass_app
-def serve(app: App, host: str | None, port: int | None) -> None:
-    """Run the sign-up endpoint and send its confirmation emails (stop with Ctrl-C)."""
-    app.sessions  # noqa: B018  (checks the schema before the port opens)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = SignupServer(app.config, app.engine, host=host or app.config.web.host,
-                          port=app.config.web.port if port is None else port)
-    app.console.print(f"sign-up page on http://{host or app.config.web.host}:{server.uvicorn.config.port}/ "
-                      f"(links in emails use {app.config.web.base_url})")
-    asyncio.run(server.run())
-
-
-COMMANDS = [subscribers_group, serve]
+COMMANDS = [subscribers_group]

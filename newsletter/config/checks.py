@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from newsletter.config.cron import crontab_trigger
+
 Check = Callable[[Any], str | None]
 
 _ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
@@ -72,8 +74,6 @@ def _database_url(value: Any) -> str | None:
 
 def _cron(value: Any) -> str | None:
     # The scheduler's own reading of the line (crontab weekday numbers), so what passes here runs there.
-    from newsletter.service.scheduler import crontab_trigger
-
     try:
         crontab_trigger(value, UTC)
     except ValueError as exc:

@@ -9,10 +9,10 @@ from typing import Any
 
 import feedparser
 
-from newsletter.errors import SourceError
 from newsletter.content.excerpt import Excerpt, normalise
-from newsletter.content.sanitise import Block, blocks, parse_fragment
 from newsletter.content.html_pages import excerpt_from_blocks
+from newsletter.content.sanitise import Block, blocks, parse_fragment
+from newsletter.errors import SourceError
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 

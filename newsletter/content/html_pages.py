@@ -8,10 +8,10 @@ from datetime import date
 
 import lxml.html
 
-from newsletter.errors import SourceError
 from newsletter.content.excerpt import Excerpt, paragraph
 from newsletter.content.lesson_dates import page_heading_date, source_line_date
 from newsletter.content.sanitise import Block, blocks, parse_fragment
+from newsletter.errors import SourceError
 
 # Site chrome: never part of an excerpt. A <header> or <footer> inside an <article> is the
 # article's own (title, date, source line) and is read; one outside is the site's.

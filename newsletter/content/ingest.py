@@ -9,16 +9,16 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.content import store as excerpt_store
-from newsletter.errors import SourceError
 from newsletter.content.excerpt import Excerpt
 from newsletter.content.feeds import parse_feed
-from newsletter.content.text_pages import parse_text_page
-from newsletter.content.sources import Document, Kind, expand, read
 from newsletter.content.html_pages import parse_html_page
+from newsletter.content.sources import Document, Kind, expand, read
+from newsletter.content.text_pages import parse_text_page
+from newsletter.errors import SourceError
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SourceReport:
     """What ingesting one document did; `error` is set when it could not be read or parsed."""
 
     name: str
@@ -41,7 +41,7 @@ def parse(document: Document) -> list[Excerpt]:
 
 
 def ingest(sources: Iterable[str], sessions: sessionmaker[Session], client: httpx.Client,
-           on_outcome: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
+           on_outcome: Callable[[SourceReport], None] = lambda _: None) -> list[SourceReport]:
     """Ingest every source; one that fails is reported and the others still go in.
 
     Each document is stored in its own transaction, so a failure later on loses nothing already read.
@@ -51,11 +51,11 @@ def ingest(sources: Iterable[str], sessions: sessionmaker[Session], client: http
         try:
             excerpts = parse(read(name, client))
         except SourceError as error:
-            outcome = Outcome(name, error=error.reason)
+            outcome = SourceReport(name, error=error.reason)
         else:
             with sessions.begin() as session:
                 added = excerpt_store.add(session, excerpts)
-            outcome = Outcome(name, found=len(excerpts), new=added.new)
+            outcome = SourceReport(name, found=len(excerpts), new=added.new)
         outcomes.append(outcome)
         on_outcome(outcome)
     return outcomes

@@ -1,8 +1,9 @@
-"""Reading and writing excerpts: insert-once by content hash, and the queries selection needs."""
+"""The excerpts table's one owner: insert-once by content hash, and the queries selection, issues and the
+archive need."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind
-from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow, utcnow
+from newsletter.content.tables import ExcerptRow
+from newsletter.db.schema import utcnow
 from newsletter.weeks import IsoWeek
 
 
@@ -35,7 +37,7 @@ def _row(excerpt: Excerpt) -> dict[str, Any]:
     }
 
 
-def to_excerpt(row: ExcerptRow) -> Excerpt:
+def _excerpt(row: ExcerptRow) -> Excerpt:
     paragraphs = tuple(Paragraph(p["text"], ParagraphKind(p["kind"]), p["label"])
                        for p in row.paragraphs)
     return Excerpt(row.title, row.lesson_date, row.source, paragraphs, row.origin)
@@ -66,17 +68,31 @@ def in_week(session: Session, week: IsoWeek) -> list[Excerpt]:
         .where(ExcerptRow.lesson_date.between(week.monday, week.sunday))
         .order_by(ExcerptRow.lesson_date, ExcerptRow.id)
     )
-    return [to_excerpt(row) for row in rows]
+    return [_excerpt(row) for row in rows]
 
 
-def sent_before(session: Session, week: IsoWeek) -> set[str]:
-    """Content hashes carried by the issues of every other week."""
-    return set(session.scalars(
-        select(ExcerptRow.content_hash)
-        .join(IssueExcerptRow, IssueExcerptRow.excerpt_id == ExcerptRow.id)
-        .join(IssueRow, IssueRow.id == IssueExcerptRow.issue_id)
-        .where(IssueRow.week != str(week))
-    ))
+def by_ids(session: Session, excerpt_ids: Sequence[int]) -> list[Excerpt]:
+    """The excerpts with these ids, in the order of `excerpt_ids` (unknown ids are left out)."""
+    rows = {row.id: row for row in session.scalars(select(ExcerptRow).where(ExcerptRow.id.in_(list(excerpt_ids))))}
+    return [_excerpt(rows[i]) for i in excerpt_ids if i in rows]
+
+
+def ids(session: Session, excerpts: Sequence[Excerpt]) -> list[int]:
+    """The stored ids of `excerpts`, in their order; every one of them must be stored."""
+    found = dict(session.execute(select(ExcerptRow.content_hash, ExcerptRow.id).where(
+        ExcerptRow.content_hash.in_([e.content_hash for e in excerpts]))).all())
+    return [found[e.content_hash] for e in excerpts]
+
+
+def hashes(session: Session, excerpt_ids: Iterable[int]) -> set[str]:
+    """The content hashes of the excerpts with these ids."""
+    return set(session.scalars(select(ExcerptRow.content_hash).where(ExcerptRow.id.in_(list(excerpt_ids)))))
+
+
+def titles(session: Session, excerpt_ids: Iterable[int]) -> dict[int, str]:
+    """Each excerpt's title by id."""
+    return dict(session.execute(select(ExcerptRow.id, ExcerptRow.title)
+                                .where(ExcerptRow.id.in_(list(excerpt_ids)))).all())
 
 
 def count(session: Session) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from newsletter.errors import SourceError
 from newsletter.content.excerpt import Excerpt, ParagraphKind, paragraph
 from newsletter.content.lesson_dates import is_source_line, page_heading_date, source_line_date
+from newsletter.errors import SourceError
 
 NO_EXCERPTS = (
     "no excerpts found: expected a title, paragraphs, and a closing line like "

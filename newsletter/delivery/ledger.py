@@ -1,4 +1,5 @@
-"""The delivery ledger: one issue per week, one row per recipient, claimed in leased batches.
+"""The delivery ledger, the one owner of its table: one row per recipient of an issue, claimed in leased
+batches.
 
 Every state change is a short statement (a claim is up to three: lapsed, then due, then pending rows),
 so any number of workers, in any number of processes on any number of machines, can share one send:
@@ -13,13 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from newsletter.content.excerpt import Excerpt
-from newsletter.content.store import to_excerpt
-from newsletter.content.tables import DeliveryRow, DeliveryState, ExcerptRow, IssueExcerptRow, IssueRow, as_utc
-from newsletter.weeks import IsoWeek
+from newsletter.db.schema import as_utc
+from newsletter.delivery.tables import DeliveryRow, DeliveryState
 
 State = DeliveryState
 
@@ -45,51 +43,20 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
-def find_issue(session: Session, week: IsoWeek) -> IssueRow | None:
-    return session.scalars(select(IssueRow).where(IssueRow.week == str(week))).one_or_none()
-
-
-def open_issue(session: Session, week: IsoWeek, subject: str, excerpts: Sequence[Excerpt],
-               recipients: Select[int], now: datetime) -> tuple[IssueRow, bool]:
-    """The week's issue, created with its excerpts and its recipient snapshot if it does not exist yet.
-
-    Returns (issue, created). The week is unique, so of two processes opening the same week at once
-    one creates it and the other waits for that transaction and then finds it: never two issues.
-    `recipients` selects the subscriber ids to snapshot (confirmed subscribers, as `subscribers` says).
-    """
-    dialect = session.get_bind().dialect.name
-    insert_issue = postgresql.insert(IssueRow) if dialect == "postgresql" else sqlite.insert(IssueRow)
-    created = session.execute(
-        insert_issue.values(week=str(week), subject=subject, created_at=now)
-        .on_conflict_do_nothing(index_elements=["week"]).returning(IssueRow.id)
-    ).scalar_one_or_none()
-    if created is None:
-        issue = find_issue(session, week)
-        assert issue is not None
-        return issue, False
-    ids = dict(session.execute(select(ExcerptRow.content_hash, ExcerptRow.id).where(
-        ExcerptRow.content_hash.in_([e.content_hash for e in excerpts]))).all())
-    session.execute(insert(IssueExcerptRow), [
-        {"issue_id": created, "excerpt_id": ids[e.content_hash], "position": position}
-        for position, e in enumerate(excerpts)
-    ])
-    snapshot = recipients.subquery()
+def snapshot(session: Session, issue_id: int, recipients: Select[int]) -> None:
+    """One pending row per subscriber id that `recipients` selects (the confirmed, as `subscribers` says)."""
+    chosen = recipients.subquery()
     session.execute(insert(DeliveryRow).from_select(
         ["issue_id", "subscriber_id", "state", "attempts"],
-        select(literal(created), snapshot.c[0], literal(State.PENDING.value), literal(0))
-        .order_by(snapshot.c[0]),
+        select(literal(issue_id), chosen.c[0], literal(State.PENDING.value), literal(0))
+        .order_by(chosen.c[0]),
     ))
-    issue = session.get(IssueRow, created)
-    assert issue is not None
-    return issue, True
 
 
-def issue_excerpts(session: Session, issue_id: int) -> list[Excerpt]:
-    """The excerpts an issue carries, in order: a resumed send renders exactly what it started with."""
-    rows = session.scalars(
-        select(ExcerptRow).join(IssueExcerptRow, IssueExcerptRow.excerpt_id == ExcerptRow.id)
-        .where(IssueExcerptRow.issue_id == issue_id).order_by(IssueExcerptRow.position))
-    return [to_excerpt(row) for row in rows]
+def issues_with_work(session: Session) -> list[int]:
+    """Ids of the issues that still have pending, claimed or deferred rows."""
+    return list(session.scalars(select(DeliveryRow.issue_id).where(DeliveryRow.state.in_(
+        [State.PENDING, State.SENDING, State.DEFERRED])).distinct()))
 
 
 def claim(session: Session, issue_id: int, *, limit: int, lease_seconds: float, now: datetime) -> list[Claim]:

@@ -5,19 +5,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.delivery import ledger
 from newsletter.config.settings import Config
-from newsletter.delivery.sender import Policy, Recipients, Sender, Tally
-from newsletter.mail.dkim import Signer
-from newsletter.issues.prepare import PreparedIssue
+from newsletter.content import store as excerpts
+from newsletter.content.excerpt import Excerpt
+from newsletter.db.schema import utcnow
+from newsletter.delivery import ledger
 from newsletter.delivery.ledger import Outcome
-from newsletter.content.tables import FINAL_STATES, DeliveryRow, DeliveryState, IssueRow, utcnow
+from newsletter.delivery.recipients import Recipients
+from newsletter.delivery.sender import Policy, Sender, Tally
+from newsletter.delivery.tables import FINAL_STATES, DeliveryState
 from newsletter.delivery.transports.base import Transport
+from newsletter.issues import store as issues
+from newsletter.issues.prepare import PreparedIssue
+from newsletter.issues.store import Issue
+from newsletter.mail.dkim import DkimSigner
+from newsletter.weeks import IsoWeek
 
 
 @dataclass(frozen=True)
@@ -45,11 +52,24 @@ def policy(config: Config, workers: int | None = None) -> Policy:
                   retry_seconds=delivery.retry_seconds, linger_seconds=delivery.linger_seconds)
 
 
+def open_issue(session: Session, week: IsoWeek, subject: str, chosen: Sequence[Excerpt], recipients: Select[int],
+               now: datetime) -> tuple[Issue, bool]:
+    """The week's issue, created with its excerpts and its recipient snapshot if it does not exist yet.
+
+    Returns (issue, created). The week is unique, so of two processes opening the same week at once
+    one creates it and the other waits for that transaction and then finds it: never two issues.
+    """
+    issue, created = issues.create(session, week, subject, excerpts.ids(session, chosen), now)
+    if created:
+        ledger.snapshot(session, issue.id, recipients)
+    return issue, created
+
+
 def start(sessions: sessionmaker[Session], prepared: PreparedIssue, recipients: Recipients) -> Started:
-    """Create the week's issue and its recipient snapshot, or find the one already started."""
+    """Create the week's issue and its recipient snapshot in one transaction, or find the one already started."""
     with sessions.begin() as session:
-        issue, created = ledger.open_issue(session, prepared.week, prepared.subject, prepared.rendered.excerpts,
-                                           recipients.confirmed_ids(), utcnow())
+        issue, created = open_issue(session, prepared.week, prepared.subject, prepared.rendered.excerpts,
+                                    recipients.confirmed_ids(), utcnow())
         return Started(issue.id, created, ledger.counts(session, issue.id))
 
 
@@ -58,17 +78,13 @@ async def deliver(config: Config, sessions: sessionmaker[Session], prepared: Pre
                   on_outcomes: Callable[[Sequence[Outcome]], None] = lambda _: None,
                   stop: asyncio.Event | None = None) -> Tally:
     """Send the issue's due rows until none is left or `stop` is set."""
-    signer = Signer.from_config(config)
+    signer = DkimSigner.from_config(config)
     sender = Sender(sessions, transport, prepared.template, recipients, policy(config, workers),
                     envelope_from=config.newsletter.from_address, on_outcomes=on_outcomes,
                     sign=signer.sign if signer is not None else None)
     return await sender.run(issue_id, stop)
 
 
-def weeks_with_retries(session: Session) -> list[str]:
+def weeks_with_retries(session: Session) -> list[IsoWeek]:
     """Weeks whose issue still has deferred or unfinished rows, oldest first."""
-    return list(session.scalars(
-        select(IssueRow.week).where(IssueRow.id.in_(
-            select(DeliveryRow.issue_id).where(DeliveryRow.state.in_(
-                [DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.DEFERRED])).distinct()))
-        .order_by(IssueRow.week)))
+    return issues.weeks(session, ledger.issues_with_work(session))

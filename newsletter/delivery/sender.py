@@ -18,36 +18,21 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.db.schema import utcnow
 from newsletter.delivery import ledger
-from newsletter.issues.compose import MessageTemplate, Recipient
-from newsletter.errors import DeliveryError
 from newsletter.delivery.ledger import Claim, Outcome
-from newsletter.content.tables import DeliveryState, utcnow
+from newsletter.delivery.recipients import Recipients
+from newsletter.delivery.tables import DeliveryState
 from newsletter.delivery.transports.base import Outgoing, Transport
+from newsletter.errors import DeliveryError
+from newsletter.issues.compose import MessageTemplate
+from newsletter.mail.recipient import Recipient
 
 log = logging.getLogger(__name__)
 State = DeliveryState
-
-
-class Recipients(Protocol):
-    """What the sender asks of the subscriber side; `subscribers.recipients` implements it."""
-
-    def confirmed_ids(self) -> Select[int]:
-        """The ids of everyone who should get an issue started now (no addresses)."""
-        ...
-
-    def lookup(self, subscriber_ids: Sequence[int]) -> dict[int, Recipient]:
-        """Those of `subscriber_ids` still confirmed, with address and unsubscribe URL."""
-        ...
-
-    def mark_bounced(self, subscriber_ids: Sequence[int]) -> None:
-        """Suppress subscribers whose address was refused for good."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -33,22 +33,14 @@ from email.utils import format_datetime
 
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, PermanentFailure
+from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
 from newsletter.mail.headers import address_domain, address_header, header, is_address, is_list_id, one_line
 from newsletter.mail.quoted_printable import encode_line
-from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
+from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek
 
 CRLF = b"\r\n"
 MAX_URL = 900  # keeps "List-Unsubscribe: <URL>," inside one 998-octet line
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """One subscriber as the sender sees them: the id, the address, and their own unsubscribe URL."""
-
-    subscriber_id: int
-    address: str
-    unsubscribe_url: str
 
 
 @dataclass(frozen=True)

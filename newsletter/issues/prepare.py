@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from newsletter.delivery import ledger
-from newsletter.content import store as excerpt_store
-from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.config.settings import Config
-from newsletter.content.tables import IssueRow
+from newsletter.content import store as excerpt_store
+from newsletter.issues import store as issues
+from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.issues.render import RenderedIssue, render_issue
 from newsletter.issues.selection import Selection, select
+from newsletter.issues.store import Issue
 from newsletter.weeks import IsoWeek
 
 
@@ -23,7 +23,7 @@ class PreparedIssue:
     week: IsoWeek
     rendered: RenderedIssue
     template: MessageTemplate
-    existing: IssueRow | None          # set when the week's issue was already started
+    existing: Issue | None               # set when the week's issue was already started
     selection: Selection | None        # set when the excerpts were chosen just now
 
     @property
@@ -37,13 +37,13 @@ def prepare(config: Config, session: Session, week: IsoWeek) -> PreparedIssue | 
     An issue already started keeps the excerpts it started with, so a resumed send, a retry and the
     archive page all show the same email, whatever was ingested since.
     """
-    existing = ledger.find_issue(session, week)
+    existing = issues.find(session, week)
     chosen: Selection | None = None
     if existing is not None:
-        excerpts = tuple(ledger.issue_excerpts(session, existing.id))
+        excerpts = tuple(issues.excerpts_of(session, existing.id))
     else:
         chosen = select(excerpt_store.in_week(session, week), week,
-                        excerpt_store.sent_before(session, week), config.selection)
+                        issues.hashes_sent_outside(session, week), config.selection)
         excerpts = chosen.kept
         if not excerpts:
             return chosen

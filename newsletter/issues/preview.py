@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsletter.issues.compose import Recipient
 from newsletter.issues.render import RenderedIssue
+from newsletter.mail.recipient import Recipient
 
 SAMPLE_ADDRESS = "reader@example.com"
 

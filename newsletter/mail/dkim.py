@@ -21,7 +21,7 @@ SIGNED = (
 )
 
 
-class Signer:
+class DkimSigner:
     """Adds a DKIM-Signature header to whole messages (relaxed/relaxed, rsa-sha256)."""
 
     def __init__(self, domain: str, selector: str, private_key: bytes) -> None:
@@ -34,7 +34,7 @@ class Signer:
         self._key = private_key
 
     @classmethod
-    def from_config(cls, config: Config) -> Signer | None:
+    def from_config(cls, config: Config) -> DkimSigner | None:
         """The signer `[dkim]` describes, or None when dkim.domain is empty (signing off)."""
         settings = config.dkim
         if not settings.domain:

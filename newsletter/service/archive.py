@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 import jinja2
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,12 +22,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter import templating
-from newsletter.delivery import ledger
 from newsletter.config.settings import Config
-from newsletter.errors import WeekError
+from newsletter.content import store as excerpts
 from newsletter.content.excerpt import Excerpt
-from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow, as_utc
-from newsletter.issues.render import date_range, long_date, render_template
+from newsletter.errors import WeekError
+from newsletter.issues import store as issues
+from newsletter.templating import date_range, long_date, render_template
 from newsletter.weeks import IsoWeek
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -101,16 +101,11 @@ class Archive:
     def summaries(self, limit: int | None) -> list[IssueSummary]:
         """The latest `limit` issues (all when None), newest first, each with its excerpts' titles."""
         with self.sessions() as session:
-            issues = session.scalars(select(IssueRow).order_by(IssueRow.week.desc()).limit(limit)).all()
-            titles: dict[int, list[str]] = {issue.id: [] for issue in issues}
-            rows = session.execute(
-                select(IssueExcerptRow.issue_id, ExcerptRow.title)
-                .join(ExcerptRow, ExcerptRow.id == IssueExcerptRow.excerpt_id)
-                .where(IssueExcerptRow.issue_id.in_(list(titles)))
-                .order_by(IssueExcerptRow.issue_id, IssueExcerptRow.position))
-            for issue_id, title in rows:
-                titles[issue_id].append(title)
-        return [IssueSummary(i.week, i.subject, as_utc(i.created_at), tuple(titles[i.id])) for i in issues]
+            found = issues.latest(session, limit)
+            carried = issues.excerpt_ids_by_issue(session, [issue.id for issue in found])
+            titles = excerpts.titles(session, {i for ids in carried.values() for i in ids})
+        return [IssueSummary(issue.week, issue.subject, issue.created_at,
+                             tuple(titles[i] for i in carried[issue.id] if i in titles)) for issue in found]
 
     def _issue_page(self, week: IsoWeek) -> str | None:
         with self.sessions() as session:
@@ -137,10 +132,10 @@ class Archive:
 
 
 def _issue(session: Session, week: IsoWeek) -> tuple[str, list[Excerpt]] | None:
-    issue = ledger.find_issue(session, week)
+    issue = issues.find(session, week)
     if issue is None:
         return None
-    return issue.subject, ledger.issue_excerpts(session, issue.id)
+    return issue.subject, issues.excerpts_of(session, issue.id)
 
 
 def atom_feed(config: Config, issues: list[IssueSummary]) -> bytes:

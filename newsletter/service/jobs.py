@@ -17,17 +17,19 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.delivery import send_issue as sending
 from newsletter.config.settings import Config
-from newsletter.delivery.sender import Recipients
-from newsletter.errors import NewsletterError
-from newsletter.content.ingest import Outcome, ingest
-from newsletter.issues.prepare import PreparedIssue, prepare
-from newsletter.content.tables import DeliveryState, utcnow
-from newsletter.service.scheduler import WEEK, last_fire, week_to_send, weekly_trigger
-from newsletter.issues.selection import Selection
+from newsletter.content.ingest import SourceReport, ingest
 from newsletter.content.sources import is_url
-from newsletter.delivery.transports.base import Transport, make_transport
+from newsletter.db.schema import utcnow
+from newsletter.delivery import send_issue as sending
+from newsletter.delivery.recipients import Recipients
+from newsletter.delivery.tables import DeliveryState
+from newsletter.delivery.transports.base import Transport
+from newsletter.delivery.transports.configured import make_transport
+from newsletter.errors import NewsletterError
+from newsletter.issues.prepare import PreparedIssue, prepare
+from newsletter.issues.selection import Selection
+from newsletter.service.scheduler import WEEK, last_fire, week_to_send, weekly_trigger
 from newsletter.weeks import IsoWeek
 
 log = logging.getLogger("newsletter.schedule")
@@ -178,7 +180,7 @@ class ScheduledWork:
                  extra={"event": "ingest.done", "sources": len(outcomes), "found": sum(o.found for o in outcomes),
                         "new": sum(o.new for o in outcomes), "failed": sum(not o.ok for o in outcomes)})
 
-    def _read(self, sources: list[str]) -> list[Outcome]:
+    def _read(self, sources: list[str]) -> list[SourceReport]:
         # Files and folders in the config are relative to the config file, like every other path there.
         sources = [source if is_url(source) else str(self.config.path(source)) for source in sources]
         with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True,
@@ -191,4 +193,4 @@ class ScheduledWork:
 
     def _weeks_with_retries(self) -> list[IsoWeek]:
         with self.sessions() as session:
-            return [IsoWeek.parse(week) for week in sending.weeks_with_retries(session)]
+            return sending.weeks_with_retries(session)

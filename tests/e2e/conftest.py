@@ -12,10 +12,11 @@ from click.testing import CliRunner
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy.orm import Session
 
-from newsletter.content import store as excerpt_store
 from newsletter.cli.app import App
 from newsletter.cli.preview import preview
-from newsletter.db.engine import connect, migrate
+from newsletter.content import store as excerpt_store
+from newsletter.db.engine import connect
+from newsletter.db.migrate import migrate
 from tests.conftest import REPO, write_config
 from tests.newsletter.conftest import sample_excerpts
 

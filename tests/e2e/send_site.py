@@ -20,11 +20,12 @@ from sqlalchemy import Engine, select
 
 from newsletter.config import settings
 from newsletter.content import store as excerpt_store
-from newsletter.db.engine import connect, migrate
+from newsletter.db.engine import connect
 from newsletter.db.engine import sessions as make_sessions
-from subscribers.tables import SubscriberRow
+from newsletter.db.migrate import migrate
 from subscribers.side import Subscribers
 from subscribers.store import Consent
+from subscribers.tables import SubscriberRow
 from tests.conftest import REPO, write_config
 from tests.newsletter.conftest import SAMPLE_WEEK, sample_excerpts
 from tests.processes import MAIN

@@ -28,14 +28,15 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from newsletter.config import settings
-from newsletter.delivery import ledger
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect, sessions
-from newsletter.content.tables import FINAL_STATES
+from newsletter.delivery import ledger
+from newsletter.delivery.tables import FINAL_STATES
+from newsletter.issues import store as issues
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
-from subscribers.tables import Status
 from subscribers.side import Subscribers
+from subscribers.tables import Status
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import serious_violations
 from tests.newsletter.cli.service_process import ServiceProcess, newsletter
@@ -188,7 +189,7 @@ ingest = ["{EXAMPLES / 'pages'}", "{pages}"]
     def issue_sent(self, engine: Engine, week: IsoWeek) -> bool:
         """Whether the week's issue exists and every one of its recipients has a final state."""
         with sessions(engine)() as session:
-            issue = ledger.find_issue(session, week)
+            issue = issues.find(session, week)
             if issue is None:
                 return False
             counts = ledger.counts(session, issue.id)
@@ -238,9 +239,9 @@ def first_monday(journey: Journey, engine: Engine, page: Page, artifacts: Path) 
     with journey.running(MONDAY_AFTER_W47) as service:
         wait_for(lambda: journey.issue_sent(engine, W47), "the 07:00 send of 2026-W47")
         with sessions(engine)() as session:
-            issue = ledger.find_issue(session, W47)
+            issue = issues.find(session, W47)
             assert issue is not None
-            titles = [excerpt.title for excerpt in ledger.issue_excerpts(session, issue.id)]
+            titles = [excerpt.title for excerpt in issues.excerpts_of(session, issue.id)]
         assert "scheduled=2026-11-23T07:00:00+00:00" in service.log()
         [_, issue_mail] = journey.mail_to(READER)
         assert len(journey.mail_to(FRIEND)) == 1

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from newsletter.content.tables import DeliveryRow
+from newsletter.delivery.tables import DeliveryRow
 from tests.e2e.send_site import WEEK, Site, make_site, message_ids
 from tests.newsletter.smtp_server import Received, SmtpServer, serve_in_thread
 

@@ -16,12 +16,13 @@ from sqlalchemy import Engine
 
 from newsletter.config import settings
 from newsletter.config.settings import Config
-from newsletter.db.engine import connect, migrate
-from subscribers.addresses import parse
-from subscribers.tables import Status
-from subscribers.recipients import confirmed_recipients
+from newsletter.db.engine import connect
+from newsletter.db.migrate import migrate
 from newsletter.service.lifecycle import SignupServer
+from subscribers.addresses import parse
+from subscribers.recipients import confirmed_recipients
 from subscribers.side import Subscribers
+from subscribers.tables import Status
 from tests.conftest import write_config
 from tests.e2e.conftest import serious_violations
 from tests.newsletter.smtp_server import SmtpServer, serve_in_thread

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, inspect
 
-from newsletter.db.engine import Base
+from newsletter.db.schema import Base
 from subscribers.tables import OutboxRow, SubscriberRow
 
 OURS = {SubscriberRow.__tablename__, OutboxRow.__tablename__}

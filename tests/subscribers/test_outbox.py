@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from subscribers.addresses import parse
-from subscribers.tables import MailState, OutboxRow
-from subscribers.outbox import Outcome, scrub
+from subscribers.outbox import MailOutcome, scrub
 from subscribers.side import Subscribers
 from subscribers.store import Consent
-from tests.subscribers.conftest import Clock
+from subscribers.tables import MailState, OutboxRow
+from tests.conftest import Clock
 
 WEB = Consent("web-signup", "signup-test")
 LEASE = timedelta(minutes=5)
@@ -42,7 +42,7 @@ def test_claims_come_in_id_order_and_in_batches(side: Subscribers) -> None:
 def test_a_retried_mail_waits_for_its_delay(side: Subscribers, engine: Engine, clock: Clock) -> None:
     queue(side, "alice")
     [mail] = side.outbox.claim(10, LEASE)
-    side.outbox.record([Outcome(mail.id, MailState.PENDING, "SMTP 451: mailbox of alice@example.org busy",
+    side.outbox.record([MailOutcome(mail.id, MailState.PENDING, "SMTP 451: mailbox of alice@example.org busy",
                                 timedelta(seconds=30))])
     assert side.outbox.claim(10, LEASE) == []
     clock.advance(seconds=30)
@@ -54,8 +54,8 @@ def test_a_retried_mail_waits_for_its_delay(side: Subscribers, engine: Engine, c
 def test_finished_mail_is_counted_then_forgotten_by_the_purge(side: Subscribers, clock: Clock) -> None:
     queue(side, "alice", "bob", "carol")
     sent, failed, cancelled = side.outbox.claim(10, LEASE)
-    side.outbox.record([Outcome(sent.id, MailState.SENT), Outcome(failed.id, MailState.FAILED, "SMTP 550: no"),
-                        Outcome(cancelled.id, MailState.CANCELLED)])
+    side.outbox.record([MailOutcome(sent.id, MailState.SENT), MailOutcome(failed.id, MailState.FAILED, "SMTP 550: no"),
+                        MailOutcome(cancelled.id, MailState.CANCELLED)])
     assert side.outbox.counts() == {MailState.PENDING: 0, MailState.SENDING: 0, MailState.SENT: 1,
                                     MailState.FAILED: 1, MailState.CANCELLED: 1}
     clock.advance(days=8)

@@ -11,9 +11,8 @@ from newsletter.config import settings
 from newsletter.errors import TemplateError
 from subscribers.keys import derive, new_secret
 from subscribers.pages import Pages
-from subscribers.tokens import Signer
-from tests.conftest import write_config
-from tests.subscribers.conftest import START
+from subscribers.tokens import TokenSigner
+from tests.conftest import START, write_config
 
 
 def pages_in(tmp_path: Path, templates: dict[str, str] | None = None) -> Pages:
@@ -28,7 +27,7 @@ def pages_in(tmp_path: Path, templates: dict[str, str] | None = None) -> Pages:
     if extra:
         path.write_text(f'templates_dir = "{extra["templates_dir"]}"\n' + path.read_text())
     config = settings.load(path, environ={})
-    return Pages(config, Signer(derive(new_secret(), "test").tokens), lambda: START)
+    return Pages(config, TokenSigner(derive(new_secret(), "test").tokens), lambda: START)
 
 
 def test_the_form_text_version_is_a_digest_of_the_form_template(tmp_path: Path) -> None:

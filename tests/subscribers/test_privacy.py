@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from newsletter.config import settings
-from newsletter.db.engine import connect, migrate
+from newsletter.db.engine import connect
+from newsletter.db.migrate import migrate
 from newsletter.delivery.transports.outbox import OutboxTransport
 from subscribers.addresses import Address, parse
 from subscribers.confirmation import ConfirmationMail

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, event, insert, select
 
 from newsletter.config.settings import Config
 from subscribers.addresses import parse
-from subscribers.tables import Status, SubscriberRow
-from subscribers.recipients import SubscriberRecipients, confirmed_ids, confirmed_recipients
+from subscribers.recipients import SubscriberRecipients, confirmed_recipients
 from subscribers.side import Subscribers
-from subscribers.store import Action, Consent
+from subscribers.store import Action, Consent, confirmed_ids
+from subscribers.tables import Status, SubscriberRow
 from subscribers.tokens import Purpose
 
 WEB = Consent("web-signup", "signup-test")

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from subscribers.addresses import parse
-from subscribers.tables import MailState, OutboxRow, Status, SubscriberRow
 from subscribers.side import Subscribers
 from subscribers.store import Action, Consent, SignUp
-from tests.subscribers.conftest import Clock
+from subscribers.tables import MailState, OutboxRow, Status, SubscriberRow
+from tests.conftest import Clock
 
 WEB = Consent("web-signup", "signup-0123456789ab")
 ALICE = parse("alice@example.org")

@@ -8,18 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from subscribers.errors import TokenError
-from subscribers.tokens import Claims, Purpose, Signer, new_nonce
+from subscribers.tokens import Claims, Purpose, TokenSigner, new_nonce
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 NONCE = "0123456789abcdef"
 
 
 @pytest.fixture
-def signer() -> Signer:
-    return Signer(b"k" * 32)
+def signer() -> TokenSigner:
+    return TokenSigner(b"k" * 32)
 
 
-def test_a_token_carries_purpose_subscriber_nonce_and_expiry(signer: Signer) -> None:
+def test_a_token_carries_purpose_subscriber_nonce_and_expiry(signer: TokenSigner) -> None:
     token = signer.issue(Purpose.CONFIRM, 42, NONCE, NOW + timedelta(days=7))
     assert len(token) == 55
     assert token.isascii()
@@ -27,12 +27,12 @@ def test_a_token_carries_purpose_subscriber_nonce_and_expiry(signer: Signer) -> 
     assert signer.verify(token, Purpose.CONFIRM, NOW) == Claims(Purpose.CONFIRM, 42, NONCE, expires)
 
 
-def test_an_unsubscribe_token_never_expires(signer: Signer) -> None:
+def test_an_unsubscribe_token_never_expires(signer: TokenSigner) -> None:
     token = signer.issue(Purpose.UNSUBSCRIBE, 7, NONCE, None)
     assert signer.verify(token, Purpose.UNSUBSCRIBE, NOW + timedelta(days=3650)).subscriber_id == 7
 
 
-def test_an_expired_token_is_refused_as_expired(signer: Signer) -> None:
+def test_an_expired_token_is_refused_as_expired(signer: TokenSigner) -> None:
     token = signer.issue(Purpose.CONFIRM, 42, NONCE, NOW + timedelta(days=7))
     with pytest.raises(TokenError) as caught:
         signer.verify(token, Purpose.CONFIRM, NOW + timedelta(days=7, seconds=1))
@@ -40,13 +40,13 @@ def test_an_expired_token_is_refused_as_expired(signer: Signer) -> None:
     assert caught.value.reason == "This link has expired."
 
 
-def test_a_token_for_one_purpose_does_not_serve_another(signer: Signer) -> None:
+def test_a_token_for_one_purpose_does_not_serve_another(signer: TokenSigner) -> None:
     token = signer.issue(Purpose.UNSUBSCRIBE, 42, NONCE, None)
     with pytest.raises(TokenError, match="for something else"):
         signer.verify(token, Purpose.CONFIRM, NOW)
 
 
-def test_a_token_edited_to_name_another_subscriber_is_refused(signer: Signer) -> None:
+def test_a_token_edited_to_name_another_subscriber_is_refused(signer: TokenSigner) -> None:
     token = signer.issue(Purpose.UNSUBSCRIBE, 42, NONCE, None)
     raw = bytearray(base64.urlsafe_b64decode(token + "="))
     raw[8] = 43  # the last byte of the subscriber id
@@ -55,8 +55,8 @@ def test_a_token_edited_to_name_another_subscriber_is_refused(signer: Signer) ->
         signer.verify(forged, Purpose.UNSUBSCRIBE, NOW)
 
 
-def test_a_token_made_with_another_key_is_refused(signer: Signer) -> None:
-    token = Signer(b"x" * 32).issue(Purpose.CONFIRM, 42, NONCE, NOW + timedelta(days=1))
+def test_a_token_made_with_another_key_is_refused(signer: TokenSigner) -> None:
+    token = TokenSigner(b"x" * 32).issue(Purpose.CONFIRM, 42, NONCE, NOW + timedelta(days=1))
     with pytest.raises(TokenError, match="was changed or was not made by this newsletter"):
         signer.verify(token, Purpose.CONFIRM, NOW)
 
@@ -64,12 +64,12 @@ def test_a_token_made_with_another_key_is_refused(signer: Signer) -> None:
 @pytest.mark.parametrize("token", [
     "", "abc", "A" * 54, "A" * 65, "A" * 10_000, "é" * 55, "!" * 55, "AAAA\x00" * 11, "AAAA\r\nBcc: x",
 ], ids=["empty", "short", "one-short", "too-long", "huge", "non-ascii", "punctuation", "nul", "crlf"])
-def test_damaged_tokens_are_refused_without_a_crash(signer: Signer, token: str) -> None:
+def test_damaged_tokens_are_refused_without_a_crash(signer: TokenSigner, token: str) -> None:
     with pytest.raises(TokenError, match="This link is not valid"):
         signer.verify(token, Purpose.CONFIRM, NOW)
 
 
-def test_form_tokens_differ_each_time_and_expire(signer: Signer) -> None:
+def test_form_tokens_differ_each_time_and_expire(signer: TokenSigner) -> None:
     first, second = signer.form_token(NOW + timedelta(hours=12)), signer.form_token(NOW + timedelta(hours=12))
     assert first != second
     assert signer.verify(first, Purpose.FORM, NOW).subscriber_id == 0

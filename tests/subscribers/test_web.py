@@ -9,10 +9,10 @@ from starlette.testclient import TestClient
 
 from newsletter.config.settings import Config
 from subscribers.addresses import parse
-from subscribers.tables import MailState, Status
 from subscribers.side import Subscribers
 from subscribers.store import Consent
-from tests.subscribers.conftest import Clock
+from subscribers.tables import MailState, Status
+from tests.conftest import Clock
 from tests.subscribers.web_client import Wakes, app_for, client_for, form_token, sign_up, stored
 
 PROMISE = "Privacy: Your email address will never be rented, traded or sold."

@@ -12,10 +12,10 @@ from starlette.testclient import TestClient
 
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect
-from subscribers.tables import MailState, Status
 from subscribers.side import Subscribers
+from subscribers.tables import MailState, Status
 from subscribers.tokens import Purpose
-from tests.subscribers.conftest import Clock
+from tests.conftest import Clock
 from tests.subscribers.web_client import client_for, link_token, sign_up, stored
 
 

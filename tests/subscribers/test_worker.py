@@ -18,13 +18,13 @@ from newsletter.config.settings import Config, SmtpSettings
 from newsletter.delivery.transports.smtp import SmtpTransport
 from subscribers.addresses import parse
 from subscribers.confirmation import ConfirmationMail
-from subscribers.tables import MailState, OutboxRow, Status
 from subscribers.side import Subscribers
 from subscribers.store import Action, Consent
+from subscribers.tables import MailState, OutboxRow, Status
 from subscribers.tokens import Purpose
 from subscribers.worker import OutboxWorker
+from tests.conftest import Clock
 from tests.newsletter.smtp_server import SmtpServer
-from tests.subscribers.conftest import Clock
 
 pytestmark = pytest.mark.anyio
 

@@ -11,9 +11,9 @@ from starlette.types import ASGIApp
 
 from newsletter.config.settings import Config
 from subscribers.addresses import parse
-from subscribers.tables import SubscriberRow
 from subscribers.pages import Pages
 from subscribers.side import Subscribers
+from subscribers.tables import SubscriberRow
 from subscribers.tokens import Purpose
 from subscribers.web import create_app
 

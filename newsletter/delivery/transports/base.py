@@ -1,4 +1,4 @@
-"""What the sender hands a transport, the small interface every transport offers, and the chooser.
+"""What the sender hands a transport, and the small interface every transport offers.
 
 The sender depends on `Transport` alone: `outbox` writes files, `smtp` talks to a relay, and the ledger
 logic cannot tell them apart. A transport raises `TemporaryFailure` (try again later) or
@@ -8,12 +8,7 @@ logic cannot tell them apart. A transport raises `TemporaryFailure` (try again l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
-
-from newsletter.errors import ConfigError
-
-if TYPE_CHECKING:
-    from newsletter.config.settings import Config
+from typing import Protocol
 
 CRLF = b"\r\n"
 
@@ -64,17 +59,3 @@ def dot_unstuff(stuffed: bytes) -> bytes:
     """The message as the recipient sees it: the inverse of `dot_stuff`."""
     data = stuffed.replace(b"\n..", b"\n.")
     return data[1:] if data.startswith(b"..") else data
-
-
-def make_transport(config: Config) -> Transport:
-    """The transport `[delivery] transport` names, built from its section of the config."""
-    kind = config.delivery.transport
-    if kind == "outbox":
-        from newsletter.delivery.transports.outbox import OutboxTransport
-
-        return OutboxTransport(config.path(config.outbox.dir))
-    if kind == "smtp":
-        from newsletter.delivery.transports.smtp import SmtpTransport
-
-        return SmtpTransport(config.smtp)
-    raise ConfigError("delivery.transport", f'must be "outbox" or "smtp" (got {kind!r})')

@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
+from newsletter.delivery.transports.base import Outgoing, dot_unstuff
 from newsletter.errors import TemporaryFailure
 from newsletter.mail.redact import redact
-from newsletter.delivery.transports.base import Outgoing, dot_unstuff
 
 SUFFIX = ".eml"
 _LONGEST_STEM = 180  # file systems allow 255 bytes; leave room for the temporary suffix

@@ -30,9 +30,9 @@ from aiosmtplib import (
 )
 
 from newsletter.config.settings import SmtpSettings
+from newsletter.delivery.transports.base import Outgoing, dot_stuff
 from newsletter.errors import DeliveryError, PermanentFailure, SessionFailure, TemporaryFailure
 from newsletter.mail.redact import redact, redact_text
-from newsletter.delivery.transports.base import Outgoing, dot_stuff
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _TOO_MANY_RECIPIENTS = 452
 _QUIT_TIMEOUT = 5.0
 
 
-class RateLimiter:
+class SendPacer:
     """Books each send a slot at least 1/rate after the previous one, across all connections; no bursts."""
 
     def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -98,11 +98,11 @@ class SmtpTransport:
         *,
         tls_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: SendPacer | None = None,
     ) -> None:
         self.settings = settings
         if limiter is None and settings.rate_per_second > 0:
-            limiter = RateLimiter(settings.rate_per_second)
+            limiter = SendPacer(settings.rate_per_second)
         self.limiter = limiter
         self._clients = [
             PreparedSMTP(

@@ -16,13 +16,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from newsletter.config import settings
-from newsletter.delivery import ledger
-from newsletter.content import store as excerpt_store
 from newsletter.cli import cli
+from newsletter.config import settings
 from newsletter.config.settings import Config
-from newsletter.db.engine import connect, migrate, sessions
-from newsletter.content.tables import DeliveryState
+from newsletter.content import store as excerpt_store
+from newsletter.db.engine import connect, sessions
+from newsletter.db.migrate import migrate
+from newsletter.delivery import ledger
+from newsletter.delivery.tables import DeliveryState
+from newsletter.issues import store as issues
 from newsletter.service.scheduler import week_to_send
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
@@ -86,7 +88,7 @@ def store_a_week(setup: Setup, week: IsoWeek) -> None:
 
 def counts(setup: Setup, week: IsoWeek) -> dict[DeliveryState, int]:
     with sessions(setup.engine)() as session:
-        issue = ledger.find_issue(session, week)
+        issue = issues.find(session, week)
         assert issue is not None
         return ledger.counts(session, issue.id)
 

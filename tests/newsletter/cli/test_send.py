@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.cli import cli
 from newsletter.config.settings import load
-from newsletter.content.tables import DeliveryRow, IssueRow
+from newsletter.delivery.tables import DeliveryRow
+from newsletter.issues.tables import IssueRow
 from subscribers.addresses import parse
 from subscribers.side import Subscribers
 from subscribers.store import Consent

@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 
 from newsletter.cli import NewsletterGroup, cli
 from newsletter.cli.app import App
+from newsletter.cli.subscribers import COMMANDS
 from newsletter.config.settings import Config
 from subscribers.addresses import parse
-from newsletter.cli.subscribers import COMMANDS
 from subscribers.keys import new_secret
-from subscribers.tables import MailState, Status
 from subscribers.side import Subscribers
 from subscribers.store import Consent
+from subscribers.tables import MailState, Status
 from tests.conftest import REPO
 from tests.processes import free_port
 
@@ -213,7 +213,7 @@ def test_serve_answers_on_its_port_and_stops_on_sigterm(config: Config, config_p
         "import sys\nfrom pathlib import Path\n"
         "from newsletter.cli import NewsletterGroup\n"
         "from newsletter.cli.app import App\n"
-        "from newsletter.cli.subscribers import serve\n"
+        "from newsletter.cli.run import serve\n"
         "root = NewsletterGroup(commands={'serve': serve})\n"
         "root(['serve', '--host', '127.0.0.1', '--port', sys.argv[2]], obj=App(Path(sys.argv[1])))\n"
     )

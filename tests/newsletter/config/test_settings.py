@@ -10,8 +10,9 @@ import pytest
 
 from newsletter.config import settings as config
 from newsletter.errors import ConfigError
+from tests.conftest import REPO
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+EXAMPLE = REPO / "config.example.toml"
 
 
 def write(tmp_path: Path, text: str) -> Path:

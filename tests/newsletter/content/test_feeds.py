@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.errors import SourceError
 from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind, paragraph
 from newsletter.content.feeds import parse_feed
 from newsletter.content.html_pages import parse_html_page
+from newsletter.errors import SourceError
 
 ORIGIN = "https://daily.example.org/feed.xml"
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from newsletter.errors import SourceError
 from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind
 from newsletter.content.html_pages import parse_html_page
+from newsletter.errors import SourceError
 
 ORIGIN = "https://daily.example.org/2011/03/14/"
 

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.content import store as excerpt_store
-from newsletter.db.engine import sessions as make_sessions
 from newsletter.content.ingest import ingest
+from newsletter.db.engine import sessions as make_sessions
 from newsletter.weeks import IsoWeek
 from tests.conftest import EXAMPLES, SEED
 from tests.newsletter.http_server import serve_folder

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from newsletter.errors import SourceError
 from newsletter.content.sources import Kind, expand, read, sniff
+from newsletter.errors import SourceError
 from tests.newsletter.http_server import serve_folder
 
 

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt, paragraph
-from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow
+from newsletter.content.tables import ExcerptRow
+from newsletter.issues import store as issues
+from newsletter.issues.tables import IssueExcerptRow, IssueRow
 from newsletter.weeks import IsoWeek
 
 W47 = IsoWeek(2026, 47)
@@ -66,7 +68,7 @@ def test_excerpts_sent_in_other_weeks_issues_count_as_sent(engine: Engine) -> No
                                                            position=0))
     with Session(engine) as session:
         # This week's own issue does not hide its excerpts from a re-run of the same week.
-        assert excerpt_store.sent_before(session, W47) == {old.content_hash}
+        assert issues.hashes_sent_outside(session, W47) == {old.content_hash}
 
 
 def test_a_batch_with_a_repeated_excerpt_keeps_the_first_in_reading_order(engine: Engine) -> None:

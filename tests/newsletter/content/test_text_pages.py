@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from newsletter.errors import SourceError
 from newsletter.content.excerpt import Excerpt, ParagraphKind
 from newsletter.content.text_pages import parse_text_page
+from newsletter.errors import SourceError
+from tests.conftest import REPO
 
-SEED = Path(__file__).parents[2].parent / "shared" / "seeds" / "000_4f178ffae56ea031.txt"
+SEED = REPO.parent / "shared" / "seeds" / "000_4f178ffae56ea031.txt"
 
 HEADER = "Daily Study Notes\n\n\nThe Daily Page - 14-03-11\n\n"
 INTRO = "The Daily Page is a collection of excerpts taken from the daily lesson with the teacher\n\n"

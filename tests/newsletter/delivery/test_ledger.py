@@ -10,13 +10,16 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.delivery import ledger
-from newsletter.content import store as excerpt_store
 from newsletter.config.settings import load
-from newsletter.db.engine import sessions as make_sessions
+from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt
+from newsletter.db.engine import sessions as make_sessions
+from newsletter.delivery import ledger
+from newsletter.delivery import send_issue as sending
 from newsletter.delivery.ledger import Outcome
-from newsletter.content.tables import DeliveryRow, DeliveryState, IssueRow
+from newsletter.delivery.tables import DeliveryRow, DeliveryState
+from newsletter.issues import store as issues
+from newsletter.issues.tables import IssueRow
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
@@ -57,7 +60,7 @@ def recipients(tmp_path: Path, engine: Engine, database_url: str) -> SubscriberR
 def open_w47(sessions: sessionmaker[Session], excerpts: list[Excerpt],
              recipients: SubscriberRecipients) -> tuple[int, bool]:
     with sessions.begin() as session:
-        issue, created = ledger.open_issue(session, W47, "Subject", excerpts, recipients.confirmed_ids(), NOW)
+        issue, created = sending.open_issue(session, W47, "Subject", excerpts, recipients.confirmed_ids(), NOW)
         return issue.id, created
 
 
@@ -81,7 +84,7 @@ def test_opening_a_week_snapshots_the_confirmed_subscribers_once(
     assert (again, created_again) == (issue_id, False)
     assert counts(sessions, issue_id) == {"pending": 12}
     with sessions() as session:
-        assert [e.title for e in ledger.issue_excerpts(session, issue_id)] == [e.title for e in excerpts]
+        assert [e.title for e in issues.excerpts_of(session, issue_id)] == [e.title for e in excerpts]
 
 
 def test_two_processes_opening_the_same_week_at_once_make_one_issue(

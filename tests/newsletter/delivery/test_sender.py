@@ -14,26 +14,27 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.delivery import ledger
-from newsletter.content import store as excerpt_store
-from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.config.settings import Config, SmtpSettings, load
+from newsletter.content import store as excerpt_store
 from newsletter.db.engine import sessions as make_sessions
+from newsletter.delivery import ledger
+from newsletter.delivery import send_issue as sending
 from newsletter.delivery.sender import Policy, Sender
-from newsletter.mail.dkim import Signer
-from newsletter.content.tables import DeliveryRow, DeliveryState
-from newsletter.issues.render import render_issue
+from newsletter.delivery.tables import DeliveryRow, DeliveryState
 from newsletter.delivery.transports.smtp import SmtpTransport
+from newsletter.issues.compose import MessageTemplate, compose
+from newsletter.issues.render import render_issue
+from newsletter.mail.dkim import DkimSigner
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
-from subscribers.tables import Status, SubscriberRow
 from subscribers.recipients import SubscriberRecipients
 from subscribers.side import Subscribers
 from subscribers.store import Consent
+from subscribers.tables import Status, SubscriberRow
 from tests.conftest import write_config
 from tests.newsletter.conftest import sample_excerpts
+from tests.newsletter.mail.test_dkim import verifies
 from tests.newsletter.smtp_server import SmtpServer
-from tests.newsletter.test_dkim import verifies
 
 pytestmark = pytest.mark.anyio
 
@@ -98,7 +99,7 @@ def send(tmp_path: Path, engine: Engine, database_url: str) -> Send:
     template = compose(config, render_issue(config, W47, excerpts))
     recipients = SubscriberRecipients(config, engine)
     with sessions.begin() as session:
-        issue, _ = ledger.open_issue(session, W47, template.subject, excerpts, recipients.confirmed_ids(),
+        issue, _ = sending.open_issue(session, W47, template.subject, excerpts, recipients.confirmed_ids(),
                                      datetime.now(UTC))
     found = recipients.lookup(list(range(1, 100)))
     return Send(config, sessions, side, recipients, template, issue.id,
@@ -233,7 +234,7 @@ async def test_a_stop_request_releases_the_claimed_rows_untried(send: Send, serv
 
 async def test_with_dkim_configured_every_message_leaves_signed(send: Send, server: SmtpServer,
                                                                 key_pair: tuple[bytes, str]) -> None:
-    signer = Signer("news.example.org", "weekly", key_pair[0])
+    signer = DkimSigner("news.example.org", "weekly", key_pair[0])
     transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port, timeout=5.0))
     try:
         await Sender(send.sessions, transport, send.template, send.recipients, FAST,

@@ -13,11 +13,12 @@ from email.utils import parsedate_to_datetime
 import lxml.html
 import pytest
 
-from newsletter.issues.compose import MessageTemplate, Recipient, compose, subject_line
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
-from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.content.excerpt import Excerpt, Paragraph
+from newsletter.errors import ConfigError, PermanentFailure
+from newsletter.issues.compose import MessageTemplate, compose, subject_line
 from newsletter.issues.render import render_issue
+from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek
 from tests.newsletter.conftest import SAMPLE_WEEK
 

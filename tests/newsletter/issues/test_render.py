@@ -9,16 +9,13 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from newsletter.issues import render
+from newsletter import templating
 from newsletter.config.settings import Config, NewsletterSettings, WebSettings
-from newsletter.errors import TemplateError
 from newsletter.content.excerpt import Excerpt, paragraph
-from newsletter.issues.render import (
-    ADDRESS_PLACEHOLDER,
-    UNSUBSCRIBE_PLACEHOLDER,
-    date_range,
-    render_issue,
-)
+from newsletter.errors import TemplateError
+from newsletter.issues import render
+from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, render_issue
+from newsletter.templating import date_range
 from tests.newsletter.conftest import SAMPLE_WEEK
 
 CONFIG = Config(
@@ -116,7 +113,7 @@ def test_premailer_runs_once_for_an_issue_under_the_clipping_limit(
     excerpts: list[Excerpt], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []
-    real_inline = render.inline
+    real_inline = templating.inline
 
     def counting_inline(html: str) -> str:
         calls.append(len(html))

@@ -9,12 +9,13 @@ from pathlib import Path
 import dkim  # type: ignore[import-untyped]
 import pytest
 
-from newsletter.issues.compose import Recipient, compose
 from newsletter.config.settings import Config, DkimSettings, NewsletterSettings
-from newsletter.mail.dkim import Signer
-from newsletter.errors import ConfigError
 from newsletter.content.excerpt import Excerpt
+from newsletter.errors import ConfigError
+from newsletter.issues.compose import compose
 from newsletter.issues.render import render_issue
+from newsletter.mail.dkim import DkimSigner
+from newsletter.mail.recipient import Recipient
 from tests.newsletter.conftest import SAMPLE_WEEK
 
 CONFIG = Config(newsletter=NewsletterSettings(from_address="letters@news.example.org",
@@ -25,7 +26,7 @@ READER = Recipient(42, "reader@example.com", "https://news.example.org/unsubscri
 @pytest.fixture
 def signed(key_pair: tuple[bytes, str], excerpts: list[Excerpt]) -> bytes:
     message = compose(CONFIG, render_issue(CONFIG, SAMPLE_WEEK, excerpts)).personalise(READER)
-    return Signer("news.example.org", "weekly", key_pair[0]).sign(message)
+    return DkimSigner("news.example.org", "weekly", key_pair[0]).sign(message)
 
 
 def verifies(message: bytes, record: str) -> bool:
@@ -74,14 +75,14 @@ def test_a_changed_or_added_header_breaks_the_signature(signed: bytes, key_pair:
 
 
 def test_signing_is_off_without_a_domain() -> None:
-    assert Signer.from_config(Config()) is None
+    assert DkimSigner.from_config(Config()) is None
 
 
 def test_the_signer_reads_its_key_file_relative_to_the_config(tmp_path: Path,
                                                               key_pair: tuple[bytes, str]) -> None:
     (tmp_path / "dkim.pem").write_bytes(key_pair[0])
     config = replace(CONFIG, dkim=DkimSettings("news.example.org", "weekly", "dkim.pem"), base_dir=tmp_path)
-    signer = Signer.from_config(config)
+    signer = DkimSigner.from_config(config)
     assert signer is not None
     assert (signer.domain, signer.selector) == ("news.example.org", "weekly")
 
@@ -105,4 +106,4 @@ def test_an_incomplete_dkim_setting_names_the_key(tmp_path: Path, settings: Dkim
     if key_text is not None:
         (tmp_path / settings.key_file).write_text(key_text, encoding="utf-8")
     with pytest.raises(ConfigError, match=expected):
-        Signer.from_config(replace(CONFIG, dkim=settings, base_dir=tmp_path))
+        DkimSigner.from_config(replace(CONFIG, dkim=settings, base_dir=tmp_path))

@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from newsletter.delivery import ledger
-from newsletter.content import store as excerpt_store
-from newsletter.service.archive import routes
 from newsletter.config.settings import Config, load
-from newsletter.db.engine import connect, migrate, sessions
+from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt
+from newsletter.db.engine import connect, sessions
+from newsletter.db.migrate import migrate
+from newsletter.delivery import send_issue as sending
+from newsletter.service.archive import routes
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
@@ -42,7 +43,7 @@ class Archive:
         made = sessions(self.engine)
         with made.begin() as session:
             excerpt_store.add(session, excerpts)
-            ledger.open_issue(session, week, f"Weekly Lessons — week of {week.monday}", excerpts,
+            sending.open_issue(session, week, f"Weekly Lessons — week of {week.monday}", excerpts,
                               SubscriberRecipients(self.config, self.engine).confirmed_ids(), created)
 
 

@@ -14,14 +14,17 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.config.settings import Config, load
+from newsletter.content import store as excerpt_store
+from newsletter.db.engine import connect
+from newsletter.db.engine import sessions as make_sessions
+from newsletter.db.migrate import migrate
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
-from newsletter.content import store as excerpt_store
-from newsletter.config.settings import Config, load
-from newsletter.db.engine import connect, migrate
-from newsletter.db.engine import sessions as make_sessions
+from newsletter.delivery.tables import DeliveryState
+from newsletter.issues import store as issues
 from newsletter.issues.prepare import PreparedIssue, prepare
-from newsletter.content.tables import DeliveryState, IssueRow
+from newsletter.issues.tables import IssueRow
 from newsletter.service.jobs import ScheduledWork
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
@@ -136,9 +139,9 @@ async def test_the_configured_sources_are_ingested_before_the_week_is_chosen(mak
     await site.work().weekly_send()
     assert site.issues() == ["2026-W47"]
     with site.sessions() as session:
-        issue = ledger.find_issue(session, W47)
+        issue = issues.find(session, W47)
         assert issue is not None
-        kept = ledger.issue_excerpts(session, issue.id)
+        kept = issues.excerpts_of(session, issue.id)
     assert kept
     assert all(excerpt.lesson_date in W47 and excerpt.origin.startswith(str(EXAMPLES)) for excerpt in kept)
     assert site.mailed() == READERS

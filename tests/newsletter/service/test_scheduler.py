@@ -19,6 +19,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutio
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from newsletter.config.cron import crontab_trigger
 from newsletter.config.settings import ScheduleSettings
 from newsletter.service.scheduler import (
     PURGE_PENDING,
@@ -26,7 +27,6 @@ from newsletter.service.scheduler import (
     WEEKLY_SEND,
     add,
     build,
-    crontab_trigger,
     last_fire,
     next_runs,
     plan,

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from newsletter.config.settings import Config, DeliverySettings, OutboxSettings
-from newsletter.errors import ConfigError, TemporaryFailure
+from newsletter.delivery.transports.base import Outgoing, dot_stuff
+from newsletter.delivery.transports.configured import make_transport
 from newsletter.delivery.transports.outbox import OutboxTransport, file_name
-from newsletter.delivery.transports.base import Outgoing, dot_stuff, make_transport
+from newsletter.errors import ConfigError, TemporaryFailure
 
 pytestmark = pytest.mark.anyio
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from newsletter.config.settings import Config, DeliverySettings, SmtpSettings
+from newsletter.delivery.transports.base import Outgoing, dot_stuff
+from newsletter.delivery.transports.configured import make_transport
+from newsletter.delivery.transports.smtp import SendPacer, SmtpTransport
 from newsletter.errors import PermanentFailure, SessionFailure, TemporaryFailure
-from newsletter.delivery.transports.smtp import RateLimiter, SmtpTransport
-from newsletter.delivery.transports.base import Outgoing, dot_stuff, make_transport
 from tests.newsletter.smtp_server import Certificate, SmtpServer
 
 pytestmark = pytest.mark.anyio
@@ -512,14 +513,14 @@ class FrozenClock:
 
 
 def test_rate_limiter_books_one_slot_per_interval() -> None:
-    limiter = RateLimiter(4, clock=FrozenClock(100.0))
+    limiter = SendPacer(4, clock=FrozenClock(100.0))
 
     assert [limiter.reserve() for _ in range(5)] == [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
 def test_rate_limiter_does_not_turn_idle_time_into_a_burst() -> None:
     clock = FrozenClock(100.0)
-    limiter = RateLimiter(4, clock=clock)
+    limiter = SendPacer(4, clock=clock)
     limiter.reserve()
 
     clock.now = 110.0
@@ -529,7 +530,7 @@ def test_rate_limiter_does_not_turn_idle_time_into_a_burst() -> None:
 
 def test_rate_limiter_counts_time_already_waited() -> None:
     clock = FrozenClock(100.0)
-    limiter = RateLimiter(2, clock=clock)
+    limiter = SendPacer(2, clock=clock)
     limiter.reserve()
     limiter.reserve()
 
@@ -540,7 +541,7 @@ def test_rate_limiter_counts_time_already_waited() -> None:
 
 def test_rate_limiter_needs_a_positive_rate() -> None:
     with pytest.raises(ValueError, match="must be above 0"):
-        RateLimiter(0)
+        SendPacer(0)
 
 
 def test_rate_zero_means_no_limiter() -> None:
@@ -557,7 +558,7 @@ def test_the_configured_rate_sets_the_limiter_interval() -> None:
 async def test_every_concurrent_send_books_a_slot_on_one_shared_schedule(
     smtp_server: SmtpServer,
 ) -> None:
-    limiter = RateLimiter(100, clock=FrozenClock(100.0))
+    limiter = SendPacer(100, clock=FrozenClock(100.0))
     transport = SmtpTransport(settings(smtp_server, connections=3), limiter=limiter)
 
     await send_all(transport, [f"reader{number}@example.org" for number in range(6)])

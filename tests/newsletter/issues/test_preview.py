@@ -13,13 +13,15 @@ from click.testing import CliRunner, Result
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from newsletter.content import store as excerpt_store
 from newsletter.cli.app import App
 from newsletter.cli.preview import preview
-from newsletter.db.engine import connect, migrate
+from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt
-from newsletter.content.tables import ExcerptRow, IssueExcerptRow, IssueRow
+from newsletter.content.tables import ExcerptRow
+from newsletter.db.engine import connect
+from newsletter.db.migrate import migrate
 from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER
+from newsletter.issues.tables import IssueExcerptRow, IssueRow
 from newsletter.weeks import IsoWeek
 from tests.conftest import write_config
 

@@ -1,0 +1,58 @@
+"""Schema versions: create or upgrade the database with Alembic, and refuse one at another version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, exc
+
+from newsletter.errors import DatabaseError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to this version's head; returns (before, after) revisions."""
+    try:
+        before = current_revision(engine)
+        with engine.begin() as connection:
+            config = _alembic()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except exc.OperationalError as error:
+        raise DatabaseError(f"cannot open the database: {error.orig}") from None
+    return before, head_revision()
+
+
+def require_schema(engine: Engine) -> None:
+    """Stop with a clear message when the database was not set up by `newsletter init`."""
+    try:
+        current = current_revision(engine)
+    except exc.OperationalError as error:
+        raise DatabaseError(f"cannot open the database: {error.orig}") from None
+    if current != head_revision():
+        found = "no schema" if current is None else f"schema {current}"
+        raise DatabaseError(
+            f"the database has {found}, this version needs {head_revision()}: run `newsletter init`"
+        )

@@ -1,0 +1,50 @@
+"""The delivery ledger's table; `newsletter.delivery.ledger` is the only code that reads or writes it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from newsletter.db.schema import Base, str_enum
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"      # snapshotted, not tried yet
+    SENDING = "sending"      # claimed by a worker until lease_until
+    SENT = "sent"            # the server accepted it
+    DEFERRED = "deferred"    # a temporary failure; tried again at next_attempt_at
+    FAILED = "failed"        # refused for good (5xx), or deferred for longer than give_up_after
+    SKIPPED = "skipped"      # unsubscribed, bounced or erased before it was sent
+
+
+FINAL_STATES = (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.SKIPPED)
+
+
+class DeliveryRow(Base):
+    """One recipient of one issue: the ledger that makes a send resumable and countable.
+
+    It holds the subscriber's id only; the address is asked of `subscribers` when the row is sent.
+    """
+
+    __tablename__ = "deliveries"
+
+    # BIGINT for lists of millions over many issues; SQLite needs INTEGER to number rows itself.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int]
+    state: Mapped[DeliveryState] = mapped_column(str_enum(DeliveryState, "delivery_state"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code: Mapped[int | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_id"),
+        Index("ix_deliveries_issue_id_state_id", "issue_id", "state", "id"),
+    )

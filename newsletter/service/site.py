@@ -1,0 +1,20 @@
+"""The site's route table: the sign-up endpoint's pages and, beside them, the archive of past issues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.types import ASGIApp
+
+from newsletter.service import archive
+from subscribers.blocking import Blocking
+from subscribers.pages import Pages
+from subscribers.side import Subscribers
+from subscribers.web import create_app
+
+
+def site(side: Subscribers, pages: Pages, *, wake: Callable[[], None], blocking: Blocking) -> ASGIApp:
+    """Every page the service serves, as one ASGI app: `/subscribe` and friends, and `/issues/` (the
+    "view in browser" pages and the feed)."""
+    return create_app(side, pages, wake=wake, blocking=blocking,
+                      routes=archive.routes(side.config, side.engine))

@@ -22,7 +22,7 @@ from newsletter.delivery.transports.base import Outgoing
 from newsletter.delivery.transports.configured import make_transport
 from newsletter.errors import NewsletterError
 from newsletter.issues import store as issues
-from newsletter.issues.checks import OK, check_message
+from newsletter.issues.message_checks import OK, check_message
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.preview import sample_recipient, write_preview
 from newsletter.mail.dkim import DkimSigner

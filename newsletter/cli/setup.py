@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from newsletter.cli.app import App, pass_app
-from newsletter.content.tables import ExcerptRow  # noqa: F401  (registers the content tables)
 from newsletter.db.migrate import migrate
 from subscribers.keys import ensure_key_file
 

@@ -31,7 +31,7 @@ class SourceReport:
         return not self.error
 
 
-def parse(document: Document) -> list[Excerpt]:
+def parse_document(document: Document) -> list[Excerpt]:
     """The excerpts of one document, by its kind."""
     if document.kind is Kind.FEED:
         return parse_feed(document.data, document.name)
@@ -49,7 +49,7 @@ def ingest(sources: Iterable[str], sessions: sessionmaker[Session], client: http
     outcomes = []
     for name in _names(sources):
         try:
-            excerpts = parse(read(name, client))
+            excerpts = parse_document(read(name, client))
         except SourceError as error:
             outcome = SourceReport(name, error=error.reason)
         else:

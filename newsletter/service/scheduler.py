@@ -118,11 +118,11 @@ def build(settings: ScheduleSettings, jobs: Jobs, now: datetime) -> AsyncIOSched
         WEEKLY_SEND: jobs.weekly_send, RETRY_DEFERRED: jobs.retry_deferred, PURGE_PENDING: jobs.purge_pending,
     }
     for job in plan(settings, now):
-        add(scheduler, job, calls[job.id])
+        add_job(scheduler, job, calls[job.id])
     return scheduler
 
 
-def add(scheduler: AsyncIOScheduler, job: PlannedJob, call: Callable[[], Awaitable[None]]) -> None:
+def add_job(scheduler: AsyncIOScheduler, job: PlannedJob, call: Callable[[], Awaitable[None]]) -> None:
     """Add one planned job: a fixed id replacing any job of that id, one run for many missed ones
     (coalesce), never two at once, and a misfire grace as long as the job's own window."""
     options: dict[str, Any] = {

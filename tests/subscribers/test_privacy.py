@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from newsletter.config import settings
 from newsletter.db.engine import connect
 from newsletter.db.migrate import migrate
-from newsletter.delivery.transports.outbox import OutboxTransport
+from newsletter.delivery.transports.outbox_folder import OutboxTransport
 from subscribers.addresses import Address, parse
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import AddressError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from newsletter.config.settings import Config
 from newsletter.delivery.transports.base import Transport
-from newsletter.delivery.transports.outbox import OutboxTransport
+from newsletter.delivery.transports.outbox_folder import OutboxTransport
 from newsletter.delivery.transports.smtp import SmtpTransport
 from newsletter.errors import ConfigError
 

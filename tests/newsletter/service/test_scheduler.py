@@ -25,7 +25,7 @@ from newsletter.service.scheduler import (
     PURGE_PENDING,
     RETRY_DEFERRED,
     WEEKLY_SEND,
-    add,
+    add_job,
     build,
     last_fire,
     next_runs,
@@ -228,7 +228,7 @@ async def test_three_missed_runs_coalesce_into_one(scheduler: AsyncIOScheduler) 
     earliest = weekly.first_run - timedelta(days=2)  # as a persisted job store would remember it
     calls = Calls()
     calls.listen(scheduler)
-    add(scheduler, dataclasses.replace(weekly, first_run=earliest), calls.weekly_send)
+    add_job(scheduler, dataclasses.replace(weekly, first_run=earliest), calls.weekly_send)
     scheduler.start()
     assert await calls.next_event(WEEKLY_SEND) == EVENT_JOB_EXECUTED
     assert calls.runs[WEEKLY_SEND] == 1
@@ -243,7 +243,7 @@ async def test_jobs_have_fixed_ids_and_adding_one_again_replaces_it() -> None:
     scheduler.start(paused=True)
     try:
         for job in plan(settings(), now):
-            add(scheduler, job, calls.weekly_send)  # a second time: replaced, not duplicated
+            add_job(scheduler, job, calls.weekly_send)  # a second time: replaced, not duplicated
         jobs = scheduler.get_jobs()
         assert sorted(job.id for job in jobs) == [PURGE_PENDING, RETRY_DEFERRED, WEEKLY_SEND]
         weekly = scheduler.get_job(WEEKLY_SEND)

@@ -9,7 +9,7 @@ import pytest
 from newsletter.config.settings import Config, DeliverySettings, OutboxSettings
 from newsletter.delivery.transports.base import Outgoing, dot_stuff
 from newsletter.delivery.transports.configured import make_transport
-from newsletter.delivery.transports.outbox import OutboxTransport, file_name
+from newsletter.delivery.transports.outbox_folder import OutboxTransport, file_name
 from newsletter.errors import ConfigError, TemporaryFailure
 
 pytestmark = pytest.mark.anyio

@@ -1,0 +1,92 @@
+"""The structure's rules that import contracts cannot express: every table has one owning module, and no
+two classes or functions share a name while doing different things. (The import rules themselves are
+declared in pyproject.toml and checked by `lint-imports` in scripts/test.)"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+
+import pytest
+
+import newsletter.content.tables
+import newsletter.delivery.tables
+import newsletter.issues.tables
+import subscribers.tables
+from newsletter.db.schema import Base
+from tests.conftest import REPO
+
+# The one module that reads and writes each table; everything else goes through it.
+OWNERS = {
+    "ExcerptRow": "newsletter.content.store",
+    "IssueRow": "newsletter.issues.store",
+    "IssueExcerptRow": "newsletter.issues.store",
+    "DeliveryRow": "newsletter.delivery.ledger",
+    "SubscriberRow": "subscribers.store",
+    "OutboxRow": "subscribers.outbox",
+}
+TABLES_MODULES = {m.__name__ for m in (newsletter.content.tables, newsletter.issues.tables,
+                                       newsletter.delivery.tables, subscribers.tables)}
+# Names that several modules define on purpose, each for the same idea in its own place.
+SHARED_NAMES = {"log", "main", "check", "run", "send", "close", "routes", "COMMANDS"}
+
+
+def _modules() -> dict[str, str]:
+    """Every module of the two packages (migrations aside) by dotted name, with its source."""
+    found = {}
+    for package in ("newsletter", "subscribers"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            name = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+            found[name] = path.read_text(encoding="utf-8")
+    return found
+
+
+MODULES = _modules()
+
+
+def test_every_table_class_has_one_declared_owner() -> None:
+    assert {mapper.class_.__name__ for mapper in Base.registry.mappers} == set(OWNERS)
+
+
+@pytest.mark.parametrize("row_class", sorted(OWNERS))
+def test_only_the_owner_of_a_table_names_its_class(row_class: str) -> None:
+    naming = {name for name, source in MODULES.items() if re.search(rf"\b{row_class}\b", source)}
+    assert naming - TABLES_MODULES == {OWNERS[row_class]}
+
+
+@pytest.mark.parametrize("table", sorted(Base.metadata.tables))
+def test_no_module_but_the_owner_reaches_a_table_by_its_sql_name(table: str) -> None:
+    sql = re.compile(rf"""\b(FROM|INTO|UPDATE|JOIN|TABLE)\s+["']?{table}\b|ForeignKey\(["']{table}\.""")
+    owners = {OWNERS[m.class_.__name__] for m in Base.registry.mappers if m.class_.__tablename__ == table}
+    reaching = {name for name, source in MODULES.items() if sql.search(source)}
+    assert reaching - TABLES_MODULES - owners == set()
+
+
+def test_no_two_public_classes_or_functions_share_a_name() -> None:
+    defined: dict[str, set[str]] = defaultdict(set)
+    for module, source in MODULES.items():
+        for node in ast.parse(source).body:
+            public = not getattr(node, "name", "_").startswith("_")
+            if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and public:
+                defined[node.name].add(module)
+    shared = {name: sorted(where) for name, where in defined.items() if len(where) > 1 and name not in SHARED_NAMES}
+    assert shared == {}
+
+
+# Module names that recur on purpose: the same role in each stage (its tables, their owner, its
+# exception family), or the same noun on both sides of the privacy boundary (the recipients protocol and
+# its implementation; the settings and the subscriber side's view of them).
+SAME_ROLE = {"tables", "store", "errors", "recipients", "settings"}
+
+
+def test_no_two_modules_share_a_name_unless_they_play_the_same_role() -> None:
+    leaves: dict[str, set[str]] = defaultdict(set)
+    for module in MODULES:
+        # The CLI's modules are named for the stage they command (cli/content, cli/preview): by design.
+        if "." in module and not module.startswith("newsletter.cli."):
+            leaves[module.rsplit(".", 1)[1]].add(module)
+    shared = {leaf: sorted(where) for leaf, where in leaves.items() if len(where) > 1 and leaf not in SAME_ROLE}
+    assert shared == {}

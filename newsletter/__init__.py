@@ -1,3 +1,3 @@
 """The weekly newsletter pipeline: content -> selection -> render -> compose -> deliver."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

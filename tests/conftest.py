@@ -60,6 +60,14 @@ def _toml(value: object) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e/ is `e2e`: `scripts/test -m "not e2e"` runs without Debian's tools."""
+    e2e = REPO / "tests" / "e2e"
+    for item in items:
+        if item.path.is_relative_to(e2e):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'newsletter.db'}"
@@ -70,6 +78,8 @@ def postgres_url() -> Iterator[str]:
     """A throw-away schema in the test PostgreSQL, as a URL whose search_path points at it."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_ENV} is not set: CI runs every PostgreSQL test (.ci/run sets it)")
         pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it)")
     schema = "t_" + secrets.token_hex(6)
     admin = create_engine(base)
@@ -84,7 +94,7 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Each test that takes this runs once on SQLite and once on PostgreSQL."""
     return str(request.getfixturevalue(f"{request.param}_url"))

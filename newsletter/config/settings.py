@@ -25,7 +25,7 @@ DEFAULT_FILE = "newsletter.toml"
 
 
 def setting(default: Any, help: str, *, secret: bool = False) -> Any:
-    """Declare one setting; its checks live in config_checks.CHECKS under "section.key"."""
+    """Declare one setting; its checks live in config.checks.CHECKS under "section.key"."""
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"help": help, "secret": secret})
     return field(default=default, metadata={"help": help, "secret": secret})

@@ -44,6 +44,7 @@ from tests.newsletter.smtp_server import Received, SmtpServer, serve_in_thread
 from tests.processes import free_port, wait_for
 from tests.subscribers.test_worker import confirm_token
 
+pytestmark = pytest.mark.slow
 READER = "new.reader@example.org"
 FRIEND = "long.time.reader@example.org"
 W47, W48 = IsoWeek(2026, 47), IsoWeek(2026, 48)

@@ -25,6 +25,7 @@ from newsletter.delivery.tables import DeliveryRow
 from tests.e2e.send_site import WEEK, Site, make_site, message_ids
 from tests.newsletter.smtp_server import Received, SmtpServer, serve_in_thread
 
+pytestmark = pytest.mark.slow
 BATCH = 10
 WORKERS = 2
 IN_FLIGHT = BATCH * WORKERS  # the most messages a killed sender can have sent and not yet recorded

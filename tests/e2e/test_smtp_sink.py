@@ -16,6 +16,7 @@ import pytest
 from tests.e2e.send_site import WEEK, make_site
 from tests.processes import free_port
 
+pytestmark = pytest.mark.slow
 RECIPIENTS = 10_000
 
 

@@ -166,6 +166,7 @@ def test_an_expired_form_token_is_refused(client: TestClient, side: Subscribers,
     assert stored(side, "alice@example.org") is None
 
 
+@pytest.mark.slow
 def test_a_thousand_sign_ups_from_one_client_are_cut_off_after_the_limit(client: TestClient,
                                                                          side: Subscribers, clock: Clock) -> None:
     clock.advance(seconds=30)  # the limiter runs on the side's clock, frozen here mid-minute

@@ -150,6 +150,7 @@ def test_run_serves_the_sign_up_page_and_stops_cleanly_on_a_signal(tmp_path: Pat
         assert lines[-1].endswith('msg=stopped event=run.stopped')
 
 
+@pytest.mark.slow
 def test_sigterm_mid_send_finishes_in_flight_mail_hands_back_the_rest_and_exits_0(tmp_path: Path,
                                                                                   smtp: SmtpServer) -> None:
     cron, week = a_run_missed_two_minutes_ago()

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, exc
 
+from newsletter.db.engine import create_private_file
 from newsletter.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,6 +35,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema to this version's head; returns (before, after) revisions."""
+    create_private_file(engine)
     try:
         before = current_revision(engine)
         with engine.begin() as connection:

@@ -54,7 +54,8 @@ class SubscriberRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_subscribers_status_id", "status", "id"),)
+    # AUTOINCREMENT: SQLite would otherwise give an erased subscriber's id to the next sign-up.
+    __table_args__ = (Index("ix_subscribers_status_id", "status", "id"), {"sqlite_autoincrement": True})
 
 
 class OutboxRow(Base):

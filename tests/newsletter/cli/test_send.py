@@ -124,3 +124,21 @@ def test_a_week_without_excerpts_sends_nothing_and_says_why(runner: CliRunner, c
     assert code == 0
     assert out.strip() == "no excerpts for 2026-W40: no issue this week (ingest that week's pages first)"
     assert outbox(config_file) == []
+
+
+def test_erase_deletes_the_readers_ledger_rows_and_their_id_is_never_given_again(
+        runner: CliRunner, config_file: Path, engine: Engine) -> None:
+    assert run(runner, config_file, "send", "--week", "2026-W47")[0] == 0
+    last = READERS[-1]  # the highest id: the one SQLite would hand out again without AUTOINCREMENT
+    with Session(engine) as session:
+        erased_id = session.scalars(select(func.max(DeliveryRow.subscriber_id))).one()
+    code, out, _ = run(runner, config_file, "subscribers", "erase", "--yes", last)
+    assert (code, out) == (0, "erased: nothing about this address is kept any more\n")
+    with Session(engine) as session:
+        left = session.scalars(select(DeliveryRow.subscriber_id)).all()
+    assert erased_id not in left
+    assert len(left) == len(READERS) - 1
+    side = Subscribers(load(config_file, environ={}), engine)
+    side.store.add_confirmed(parse("newcomer@example.com"), Consent("import", "test"))
+    newcomer = max(side.store.confirmed_addresses(after_id=0))
+    assert newcomer > erased_id

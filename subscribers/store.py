@@ -80,6 +80,14 @@ def confirmed_ids() -> Select[int]:
     return select(T.c.id).where(T.c.status == Status.CONFIRMED)
 
 
+def sealed_sample(engine: Engine) -> tuple[bytes, str] | None:
+    """One stored (sealed address, blind index), to try a key on; None when no address is stored."""
+    with _database(), engine.connect() as conn:
+        row = conn.execute(select(T.c.address, T.c.blind_index).where(T.c.address.is_not(None))
+                           .order_by(T.c.id).limit(1)).first()
+    return None if row is None else (row.address, row.blind_index)
+
+
 class SubscriberStore:
     """The list on one database; `crypto` seals addresses and computes their blind index."""
 

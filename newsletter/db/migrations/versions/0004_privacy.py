@@ -1,4 +1,5 @@
-"""Privacy: subscriber ids are never given out twice, and the ledger forgets erased subscribers.
+"""Privacy: subscriber ids are never given out twice, the ledger forgets erased subscribers, and the
+database records which key seals the list.
 
 Revision ID: 0004_privacy
 Revises: 0003
@@ -7,6 +8,8 @@ SQLite reuses the highest rowid once that row is deleted, so a sign-up after `su
 could inherit the erased subscriber's id and, with it, their ledger rows. The subscribers table is
 rebuilt with AUTOINCREMENT (PostgreSQL's sequence never reuses a value), and ledger rows whose
 subscriber no longer exists (erased before this version) are deleted.
+
+`key_check` holds one row, a value derived from the key (never the key), written by `newsletter init`.
 """
 
 import sqlalchemy as sa
@@ -61,7 +64,15 @@ def _rebuild_subscribers(autoincrement: bool) -> None:
 def upgrade() -> None:
     _rebuild_subscribers(autoincrement=True)
     op.execute("DELETE FROM deliveries WHERE subscriber_id NOT IN (SELECT id FROM subscribers)")
+    op.create_table(
+        "key_check",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("check_value", sa.String(64), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_key_check"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("key_check")
     _rebuild_subscribers(autoincrement=False)

@@ -9,7 +9,6 @@ fingerprint, safe to show and written in the key file's header.
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import secrets
 import stat
@@ -20,10 +19,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from newsletter.config.key_text import KEY_PREFIX, SECRET_BYTES, decode_key
 from subscribers.errors import KeyFileError
 
-PREFIX = "nlk1."
-SECRET_BYTES = 32
+PREFIX = KEY_PREFIX
 _HEADER = (
     "# The key of the subscriber list, made by `newsletter init`. Keep it secret and keep a backup:\n"
     "# without it no stored address can be read, found or unsubscribed.\n"
@@ -75,16 +74,11 @@ def ensure_key_file(path: Path) -> bool:
 
 
 def derive(secret: str, where: str) -> Keys:
-    """The three keys of a master secret; `where` names its origin in error messages."""
-    text = secret.strip()
-    if not text.startswith(PREFIX):
+    """The keys of a master secret; `where` names its origin in error messages."""
+    if not secret.strip().startswith(PREFIX):
         raise KeyFileError(where, f"does not hold a key (expected one line starting {PREFIX!r})")
-    body = text[len(PREFIX):]
-    try:
-        master = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    except (binascii.Error, ValueError):
-        master = b""
-    if len(master) != SECRET_BYTES:
+    master = decode_key(secret)
+    if master is None:
         raise KeyFileError(where, "holds a damaged key; restore it from your backup")
     return Keys(*(_hkdf(master, label) for label in ("address-encryption", "blind-index", "tokens", "key-check")))
 

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+from newsletter.config.header_rules import is_address, is_list_id
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.issues.render import Placeholders, RenderedIssue
-from newsletter.mail.headers import address_domain, address_header, header, is_address, is_list_id, one_line
+from newsletter.mail.headers import address_domain, address_header, header, one_line
 from newsletter.mail.quoted_printable import encode_line
 from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek

@@ -259,6 +259,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError("file", f"{path} does not exist; pass --config with an existing file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("file", f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError("file", f"{path} is not UTF-8 text (line {line}): save it as UTF-8, as TOML files are"
+                          ) from None
     except OSError as exc:
         raise ConfigError("file", f"{path} cannot be read: {exc.strerror}") from None
 

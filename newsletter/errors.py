@@ -24,6 +24,15 @@ class DatabaseError(NewsletterError):
     """The database cannot be reached, or is not at the schema this version needs."""
 
 
+class OutputError(NewsletterError):
+    """A file or folder a command writes (a preview) cannot be written."""
+
+    def __init__(self, path: str, reason: str, advice: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot write {path} ({reason}): {advice}")
+
+
 class SourceError(NewsletterError):
     """One ingest source could not be read or parsed."""
 

@@ -15,9 +15,10 @@ import jinja2
 from premailer import Premailer
 
 from newsletter.config.settings import Config
-from newsletter.errors import TemplateError
+from newsletter.errors import ConfigError, TemplateError
 
 TEXT_WIDTH = 72
+TEMPLATE_SUFFIXES = (".html", ".txt", ".xml")
 
 
 def packaged_templates() -> Path:
@@ -48,6 +49,28 @@ def email_environment(config: Config) -> jinja2.Environment:
     env.filters["long_date"] = long_date
     env.filters["underline"] = underline
     return env
+
+
+def check_templates(config: Config) -> None:
+    """Compile every template of the admin's `templates_dir`, so a broken one stops every command at
+    start-up instead of a send half-way. Raises ConfigError naming templates_dir and the file.
+
+    The settings loader cannot do this itself: compiling needs the filters defined here, a layer above
+    config/. The composition root (`newsletter.cli.app.App.config`, the service) calls it after loading.
+    The packaged templates are compiled by the test suite; with no templates_dir this costs nothing.
+    """
+    if not config.templates_dir:
+        return
+    env = email_environment(config)  # its filters are a superset of every other environment's
+    mine = jinja2.FileSystemLoader(str(config.path(config.templates_dir)))
+    for name in mine.list_templates():
+        if not name.endswith(TEMPLATE_SUFFIXES):
+            continue
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            raise ConfigError("templates_dir", f"holds {name}, which does not compile: line {error.lineno}: "
+                              f"{error.message}{_file(error.filename)}") from None
 
 
 def inline(html: str) -> str:

@@ -45,6 +45,31 @@ class KeyFileError(SubscriberError):
         super().__init__(f"key file {path} {problem}")
 
 
+class KeyMismatch(SubscriberError):
+    """The key is valid but is not the one the list was sealed with; nothing may be changed under it.
+
+    `expected` and `found` are fingerprints (never keys); `expected` is empty when the database has no
+    check recorded and the key merely failed to open a stored address.
+    """
+
+    exit_code = 2
+
+    def __init__(self, origin: str, found: str, expected: str = "", recorded: str = "") -> None:
+        self.origin = origin
+        self.found = found
+        self.expected = expected
+        use = "Set NEWSLETTER_PRIVACY_KEY to" if origin.startswith("from") else "Point privacy.key_file at"
+        if expected:
+            which = (f"the list is sealed with the key of fingerprint {expected}, recorded by `newsletter init` "
+                     f"on {recorded}. {use} that key (restore it from your backup; a key file says its "
+                     "fingerprint in its first lines)")
+        else:
+            which = (f"it does not open the addresses stored in the database. {use} the key the list was "
+                     "made with (restore it from your backup)")
+        super().__init__(f"the key {origin} (fingerprint {found}) is not this list's key: {which}; "
+                         "nothing was changed")
+
+
 class RateLimited(SubscriberError):
     """Too many requests from one client or for one address; try again after `retry_after` seconds."""
 

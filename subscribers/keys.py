@@ -1,26 +1,28 @@
 """The list's secret: made once by `newsletter init` (mode 0600), or handed in through the environment.
 
 One random master secret; the keys for encryption, the blind index and tokens are derived from it with
-HKDF under different labels, so no key is ever used for two jobs.
+HKDF under different labels, so no key is ever used for two jobs. A fourth derived value, the check,
+is what the database keeps to recognise its key (`key_check.py`); its first digits are the key's
+fingerprint, safe to show and written in the key file's header.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import secrets
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from newsletter.config.key_text import KEY_PREFIX, SECRET_BYTES, decode_key
 from subscribers.errors import KeyFileError
 
-PREFIX = "nlk1."
-SECRET_BYTES = 32
+PREFIX = KEY_PREFIX
 _HEADER = (
     "# The key of the subscriber list, made by `newsletter init`. Keep it secret and keep a backup:\n"
     "# without it no stored address can be read, found or unsubscribed.\n"
@@ -29,14 +31,25 @@ _HEADER = (
 
 @dataclass(frozen=True, repr=False)
 class Keys:
-    """Three independent 256-bit keys; repr hides them so they never reach a log."""
+    """Three independent 256-bit keys and the check value; repr hides them so they never reach a log."""
 
     encryption: bytes
     index: bytes
     tokens: bytes
+    check: bytes
 
     def __repr__(self) -> str:
         return "Keys(<hidden>)"
+
+    @property
+    def fingerprint(self) -> str:
+        """The key's name for people: 16 hex digits of the check value, e.g. 3f2a-91c0-77aa-0b1e."""
+        return fingerprint(self.check.hex())
+
+
+def fingerprint(check_hex: str) -> str:
+    """The fingerprint of a stored check value (hex)."""
+    return "-".join(check_hex[i:i + 4] for i in range(0, 16, 4))
 
 
 def new_secret() -> str:
@@ -52,25 +65,22 @@ def ensure_key_file(path: Path) -> bool:
         return False
     except OSError as error:
         raise KeyFileError(str(path), f"cannot be created: {error.strerror}") from None
+    secret = new_secret()
+    made = f"# Fingerprint {derive(secret, str(path)).fingerprint}, made {datetime.now(UTC):%Y-%m-%d}.\n"
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         os.fchmod(handle.fileno(), 0o600)
-        handle.write(_HEADER + new_secret() + "\n")
+        handle.write(_HEADER + made + secret + "\n")
     return True
 
 
 def derive(secret: str, where: str) -> Keys:
-    """The three keys of a master secret; `where` names its origin in error messages."""
-    text = secret.strip()
-    if not text.startswith(PREFIX):
+    """The keys of a master secret; `where` names its origin in error messages."""
+    if not secret.strip().startswith(PREFIX):
         raise KeyFileError(where, f"does not hold a key (expected one line starting {PREFIX!r})")
-    body = text[len(PREFIX):]
-    try:
-        master = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    except (binascii.Error, ValueError):
-        master = b""
-    if len(master) != SECRET_BYTES:
+    master = decode_key(secret)
+    if master is None:
         raise KeyFileError(where, "holds a damaged key; restore it from your backup")
-    return Keys(*(_hkdf(master, label) for label in ("address-encryption", "blind-index", "tokens")))
+    return Keys(*(_hkdf(master, label) for label in ("address-encryption", "blind-index", "tokens", "key-check")))
 
 
 def _hkdf(master: bytes, label: str) -> bytes:

@@ -1,4 +1,5 @@
-"""The subscriber side assembled from the config: keys, store, outbox and links, made once per process."""
+"""The subscriber side assembled from the config: keys (checked against the list's), store, outbox and links,
+made once per process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from newsletter.config.settings import Config
+from subscribers import key_check
 from subscribers.addresses import Address, parse
 from subscribers.crypto import AddressCrypto
 from subscribers.keys import load_keys
@@ -28,6 +30,8 @@ class Subscribers:
         self.now = now
         self.settings = SubscriberSettings.from_config(config)
         keys = load_keys(self.settings.key_file, self.settings.key)
+        # Before anything can be changed: a valid key that is not the list's would fork it.
+        key_check.verify(engine, keys, key_origin(self.settings))
         self.crypto = AddressCrypto(keys)
         self.signer = TokenSigner(keys.tokens)
         self.store = SubscriberStore(engine, self.crypto, now)
@@ -37,3 +41,8 @@ class Subscribers:
     def parse(self, text: str) -> Address:
         """An address as the settings want it checked (DNS or not)."""
         return parse(text, dns_checks=self.settings.dns_checks)
+
+
+def key_origin(settings: SubscriberSettings) -> str:
+    """Where the key comes from, in words for messages: "in PATH" or "from NEWSLETTER_PRIVACY_KEY"."""
+    return "from NEWSLETTER_PRIVACY_KEY" if settings.key else f"in {settings.key_file}"

@@ -80,6 +80,14 @@ def confirmed_ids() -> Select[int]:
     return select(T.c.id).where(T.c.status == Status.CONFIRMED)
 
 
+def sealed_sample(engine: Engine) -> tuple[bytes, str] | None:
+    """One stored (sealed address, blind index), to try a key on; None when no address is stored."""
+    with _database(), engine.connect() as conn:
+        row = conn.execute(select(T.c.address, T.c.blind_index).where(T.c.address.is_not(None))
+                           .order_by(T.c.id).limit(1)).first()
+    return None if row is None else (row.address, row.blind_index)
+
+
 class SubscriberStore:
     """The list on one database; `crypto` seals addresses and computes their blind index."""
 
@@ -146,8 +154,18 @@ class SubscriberStore:
             status = conn.execute(select(T.c.status).where(T.c.blind_index == index)).scalar()
         return None if status is None else Status(status)
 
+    def identify(self, address: Address) -> int | None:
+        """The subscriber id of one address (for erasing what other tables keep), or None."""
+        index = self.crypto.blind_index(address.lookup)
+        with _database(), self.engine.connect() as conn:
+            return conn.execute(select(T.c.id).where(T.c.blind_index == index)).scalar()
+
     def erase(self, address: Address) -> bool:
-        """Delete every trace of an address (its row, its suppression, its queued mail)."""
+        """Delete every trace of an address here (its row, its suppression, its queued mail).
+
+        The ledger's rows are the caller's to delete first (`identify` gives the id): this side
+        never reaches the pipeline's tables. The id is never given to anyone else (AUTOINCREMENT).
+        """
         index = self.crypto.blind_index(address.lookup)
         with _database(), self.engine.begin() as conn:
             return conn.execute(delete(T).where(T.c.blind_index == index)).rowcount == 1

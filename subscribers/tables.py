@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db.schema import Base, as_utc, str_enum, utcnow
 
-__all__ = ["SUPPRESSED", "MailState", "OutboxRow", "Status", "SubscriberRow", "as_utc", "utcnow"]
+__all__ = ["SUPPRESSED", "KeyCheckRow", "MailState", "OutboxRow", "Status", "SubscriberRow", "as_utc", "utcnow"]
 
 
 class Status(enum.StrEnum):
@@ -54,7 +54,8 @@ class SubscriberRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_subscribers_status_id", "status", "id"),)
+    # AUTOINCREMENT: SQLite would otherwise give an erased subscriber's id to the next sign-up.
+    __table_args__ = (Index("ix_subscribers_status_id", "status", "id"), {"sqlite_autoincrement": True})
 
 
 class OutboxRow(Base):
@@ -74,3 +75,13 @@ class OutboxRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),)
+
+
+class KeyCheckRow(Base):
+    """The one row that says which key seals the list: a value derived from it, never the key itself."""
+
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1: one list, one key
+    check_value: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -18,7 +18,9 @@ from newsletter.config import settings
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect
 from newsletter.db.migrate import migrate
-from subscribers.keys import ensure_key_file
+from subscribers import key_check
+from subscribers.keys import ensure_key_file, load_keys
+from subscribers.settings import SubscriberSettings
 from subscribers.side import Subscribers
 
 POSTGRES_ENV = "NEWSLETTER_TEST_POSTGRES_URL"
@@ -146,4 +148,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def side(config: Config, engine: Engine, clock: Clock) -> Subscribers:
+    """The subscriber side on a database whose key is recorded, as `newsletter init` leaves it."""
+    settings = SubscriberSettings.from_config(config)
+    key_check.remember(engine, load_keys(settings.key_file, settings.key), f"in {settings.key_file}")
     return Subscribers(config, engine, now=clock)

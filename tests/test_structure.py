@@ -25,6 +25,7 @@ OWNERS = {
     "DeliveryRow": "newsletter.delivery.ledger",
     "SubscriberRow": "subscribers.store",
     "OutboxRow": "subscribers.outbox",
+    "KeyCheckRow": "subscribers.key_check",
 }
 TABLES_MODULES = {m.__name__ for m in (newsletter.content.tables, newsletter.issues.tables,
                                        newsletter.delivery.tables, subscribers.tables)}

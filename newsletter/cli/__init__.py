@@ -6,15 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter import __version__
 from newsletter.cli import content, preview, run, send, setup, subscribers
 from newsletter.cli.app import App
+from newsletter.db.failures import explain
 from newsletter.errors import NewsletterError
 
 
 class NewsletterGroup(click.Group):
-    """Turns a NewsletterError into its message on stderr and its exit code: no stack traces."""
+    """Turns a NewsletterError into its message on stderr and its exit code: no stack traces. A database
+    failure no command caught becomes one too, without its SQL or parameters (`db.failures`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -22,6 +25,10 @@ class NewsletterGroup(click.Group):
         except NewsletterError as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(error.exit_code)
+        except SQLAlchemyError as error:
+            failure = explain(error, ctx.obj.engine.url)
+            click.echo(f"error: {failure}", err=True)
+            ctx.exit(failure.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.config import settings
 from newsletter.db.engine import connect, sessions
 from newsletter.db.migrate import require_schema
+from newsletter.templating import check_templates
 from newsletter.weeks import IsoWeek
 
 
@@ -23,7 +24,10 @@ class App:
 
     @cached_property
     def config(self) -> settings.Config:
-        return settings.load(self._config_path)
+        """Every setting, checked: the loader's checks, then the templates compiled (a layer above config)."""
+        config = settings.load(self._config_path)
+        check_templates(config)
+        return config
 
     @cached_property
     def engine(self) -> Engine:

@@ -1,4 +1,4 @@
-"""`newsletter subscribers ...`: counts, one address's status, import, erase.
+"""`newsletter subscribers ...`: counts, one address's status, import, erase (the ledger's rows too).
 
 No command prints an address other than one the admin typed: there is no export and no listing.
 """
@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, pass_app
+from newsletter.delivery import ledger
 from subscribers.importer import import_file
 from subscribers.side import Subscribers
 from subscribers.store import SignUp
@@ -117,14 +118,19 @@ def erase(app: App, address: str, yes: bool) -> None:
     """Delete ADDRESS and everything kept about it, its unsubscribe fingerprint included."""
     side = _side(app)
     parsed = side.parse(address)
+    subscriber_id = side.store.identify(parsed)
+    if subscriber_id is None:
+        app.console.print("not on the list: nothing to erase")
+        raise SystemExit(1)
     if not yes:
         click.confirm("Erase this address and every record of it? It can then be signed up again",
                       abort=True)
-    if side.store.erase(parsed):
-        app.console.print("erased: nothing about this address is kept any more")
-    else:
-        app.console.print("not on the list: nothing to erase")
-        raise SystemExit(1)
+    # The ledger first: should the second step fail, the address is still on the list and erase can
+    # be run again, where the other order could leave delivery rows nobody can find any more.
+    with app.sessions.begin() as session:
+        ledger.forget_subscriber(session, subscriber_id)
+    side.store.erase(parsed)
+    app.console.print("erased: nothing about this address is kept any more")
 
 
 COMMANDS = [subscribers_group]

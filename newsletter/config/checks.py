@@ -1,21 +1,48 @@
-"""What makes a setting's value acceptable; each check returns what is wrong, or None."""
+"""What makes a setting's value acceptable; each check returns what is wrong, or None.
+
+`CHECKS` look at one value. `CONTEXT_CHECKS` also read other settings or the file system (a DKIM key
+file, the templates folder). Both run when the configuration loads, so a bad value stops every command
+before it does anything. Rules that other stages apply later (the composer's addresses, the signer's
+key parser, the key's format) live in config/ and are used from both places. Compiling templates needs
+the filters of templating.py, a layer above: `templating.check_templates` does that, called by the
+composition root right after loading.
+"""
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.config.cron import crontab_trigger
+from newsletter.config.dkim_key import dkim_key_problem
+from newsletter.config.header_rules import LABEL, is_address, is_list_id
+from newsletter.config.key_text import KEY_PREFIX, decode_key
 
 Check = Callable[[Any], str | None]
 
-_ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
-_LIST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$")
+_SELECTOR = re.compile(rf"{LABEL}(?:\.{LABEL})*")
+_HOST = re.compile(r"[^\s/]+")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a context check may read besides its own value: every setting by name, and where paths start."""
+
+    values: Mapping[str, Any]
+    base_dir: Path
+
+    def path(self, value: str) -> Path:
+        return self.base_dir / Path(value).expanduser()
+
+
+ContextCheck = Callable[[Any, Context], str | None]
 
 
 def _between(low: float, high: float | None = None) -> Check:
@@ -33,10 +60,11 @@ def _one_of(*choices: str) -> Check:
 
 
 def _address(optional: bool) -> Check:
+    # The composer's own rule: a plain ASCII address, as every header it writes needs.
     def check(value: Any) -> str | None:
         if optional and value == "":
             return None
-        return None if _ADDRESS.match(value) else "must be an email address like news@example.org"
+        return None if is_address(value) else "must be a plain ASCII email address like news@example.org"
     return check
 
 
@@ -56,7 +84,7 @@ def _subject(value: Any) -> str | None:
 
 
 def _list_id(value: Any) -> str | None:
-    return None if _LIST_ID.match(value) else "must be a domain-like name such as weekly.example.org"
+    return None if is_list_id(value) else "must be a domain-like name such as weekly.example.org"
 
 
 def _base_url(value: Any) -> str | None:
@@ -93,6 +121,65 @@ def _not_empty(value: Any) -> str | None:
     return None if value.strip() else "must not be empty"
 
 
+def _host(value: Any) -> str | None:
+    return None if _HOST.fullmatch(value) else "must be a host name or IP address, such as 127.0.0.1"
+
+
+def _sources(value: Any) -> str | None:
+    return "must not hold an empty entry" if any(not item.strip() for item in value) else None
+
+
+def _privacy_key(value: Any) -> str | None:
+    # The key is a secret: the message says what is wrong, never what was given.
+    if value == "" or decode_key(value) is not None:
+        return None
+    return f"is not a key: it must be the key line of a key file ({KEY_PREFIX}...), as `newsletter init` writes it"
+
+
+def _dkim_domain(value: Any) -> str | None:
+    return None if value == "" or is_list_id(value) else "must be a domain such as news.example.org"
+
+
+def _dkim_selector(value: Any) -> str | None:
+    return None if value == "" or _SELECTOR.fullmatch(value) else "must be a DNS label such as s2026"
+
+
+def _smtp_password(value: Any, context: Context) -> str | None:
+    if value and not context.values["smtp.username"]:
+        return "is set but smtp.username is empty: set both, or neither to send without AUTH"
+    return None
+
+
+def _signing_needs(value: Any, context: Context) -> str | None:
+    if context.values["dkim.domain"] and not value:
+        return "must be set when dkim.domain is set (or leave dkim.domain empty to sign nothing)"
+    return None
+
+
+def _dkim_key_file(value: Any, context: Context) -> str | None:
+    if not context.values["dkim.domain"]:
+        return None
+    if not value:
+        return _signing_needs(value, context)
+    path = context.path(value)
+    try:
+        pem = path.read_bytes()
+    except OSError as error:
+        return f"{path} cannot be read ({error.strerror})"
+    return dkim_key_problem(pem)
+
+
+def _templates_dir(value: Any, context: Context) -> str | None:
+    if value and not context.path(value).is_dir():
+        return f"{context.path(value)} is not a folder; create it, or leave templates_dir empty"
+    return None
+
+
+def _outbox_dir(value: Any, context: Context) -> str | None:
+    path = context.path(value)
+    return f"{path} is a file, not a folder" if path.exists() and not path.is_dir() else None
+
+
 CHECKS: dict[str, Check] = {
     "newsletter.title": lambda v: _not_empty(v) or _one_line(v),
     "newsletter.from_address": _address(optional=False),
@@ -115,21 +202,35 @@ CHECKS: dict[str, Check] = {
     "delivery.linger_seconds": _between(0),
     "outbox.dir": _not_empty,
     "smtp.host": _not_empty,
+    "smtp.username": _one_line,
     "smtp.port": _between(1, 65535),
     "smtp.security": _one_of("none", "starttls", "tls"),
     "smtp.connections": _between(1, 100),
     "smtp.rate_per_second": _between(0),
     "smtp.timeout": _between(1),
+    "web.host": _host,
     "web.port": _between(0, 65535),
     "web.base_url": _base_url,
     "web.signups_per_client": _between(1),
     "web.signups_per_address": _between(1),
     "schedule.cron": _cron,
     "schedule.timezone": _timezone,
+    "schedule.ingest": _sources,
     "schedule.catch_up_hours": _between(1, 168),
     "schedule.retry_minutes": _between(1, 1440),
     "subscribers.pending_days": _between(1),
     "privacy.key_file": _not_empty,
+    "privacy.key": _privacy_key,
+    "dkim.domain": _dkim_domain,
+    "dkim.selector": _dkim_selector,
     "logging.format": _one_of("keyvalue", "json"),
     "logging.level": _one_of("debug", "info", "warning", "error"),
+}
+
+CONTEXT_CHECKS: dict[str, ContextCheck] = {
+    "templates_dir": _templates_dir,
+    "outbox.dir": _outbox_dir,
+    "smtp.password": _smtp_password,
+    "dkim.selector": _signing_needs,
+    "dkim.key_file": _dkim_key_file,
 }

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from newsletter.config.checks import CHECKS
+from newsletter.config.checks import CHECKS, CONTEXT_CHECKS, Context
 from newsletter.errors import ConfigError
 
 ENV_PREFIX = "NEWSLETTER_"
@@ -259,6 +259,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError("file", f"{path} does not exist; pass --config with an existing file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("file", f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError("file", f"{path} is not UTF-8 text (line {line}): save it as UTF-8, as TOML files are"
+                          ) from None
     except OSError as exc:
         raise ConfigError("file", f"{path} cannot be read: {exc.strerror}") from None
 
@@ -292,17 +296,24 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         if row.env in environ:
             target = values[row.section] if row.section else top
             target[row.key] = _coerce(row, environ[row.env], from_env=True)
+    base = chosen.parent if chosen is not None else Path()
+    named = {row.name: (values[row.section] if row.section else top).get(row.key, row.default) for row in rows}
     for row in rows:
-        target = values[row.section] if row.section else top
         check: Callable[[Any], str | None] | None = CHECKS.get(row.name)
-        value = target.get(row.key, row.default)
-        problem = check(value) if check else None
-        if problem:
-            raise ConfigError(row.name, f"{problem} (got {value!r})")
+        _refuse(row, named[row.name], check(named[row.name]) if check else None)
+    context = Context(named, base)
+    for row in rows:
+        context_check = CONTEXT_CHECKS.get(row.name)
+        _refuse(row, named[row.name], context_check(named[row.name], context) if context_check else None)
     hints = get_type_hints(Config)
     built = {section: hints[section](**fields) for section, fields in values.items()}
-    base = chosen.parent if chosen is not None else Path()
     return Config(**built, **top, base_dir=base)
+
+
+def _refuse(row: SettingInfo, value: Any, problem: str | None) -> None:
+    if problem:
+        # A secret is never repeated back: the message goes to terminals and logs.
+        raise ConfigError(row.name, problem if row.secret else f"{problem} (got {value!r})")
 
 
 def _accept(known: set[str], name: str, target: dict[str, Any], key: str, value: Any,

@@ -6,7 +6,7 @@ import enum
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 
@@ -29,6 +29,17 @@ class Paragraph:
         return f"{self.label}: {self.text}" if self.label else self.text
 
 
+# Characters XML 1.0 forbids (the Atom feed) or that only a broken page carries: C0 and C1 controls, DEL,
+# lone surrogates and the two non-characters. Those that are whitespace become a space; \t \n \r stay.
+_SPACE_CONTROLS = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """The text without control characters, so that every page, email and feed built from it is valid."""
+    return _CONTROLS.sub("", _SPACE_CONTROLS.sub(" ", text))
+
+
 # "Question: ...", "Answer: ...", "Dr. Smith's Answer: ..." at the start of a paragraph.
 _LABEL = re.compile(r"^(?P<label>Question|(?:[^\W\d][\w.'’ -]{0,40}?)?Answer)\s*:\s*(?P<rest>\S.*)$",
                     re.DOTALL)
@@ -36,7 +47,7 @@ _LABEL = re.compile(r"^(?P<label>Question|(?:[^\W\d][\w.'’ -]{0,40}?)?Answer)\
 
 def paragraph(text: str) -> Paragraph:
     """Build a paragraph from printed text, lifting a leading Question/Answer label into structure."""
-    text = " ".join(text.split())
+    text = " ".join(printable(text).split())
     match = _LABEL.match(text)
     if match is None:
         return Paragraph(text)
@@ -47,7 +58,11 @@ def paragraph(text: str) -> Paragraph:
 
 @dataclass(frozen=True)
 class Excerpt:
-    """A titled excerpt as parsed from a source; `origin` says where it was read."""
+    """A titled excerpt as parsed from a source; `origin` says where it was read.
+
+    Control characters are stripped from every field when it is made, before the content hash: what
+    ingest stores is printable, and the same words with or without stray controls are one excerpt.
+    """
 
     title: str
     lesson_date: date
@@ -57,6 +72,10 @@ class Excerpt:
     content_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "title", printable(self.title))
+        object.__setattr__(self, "source", printable(self.source))
+        object.__setattr__(self, "paragraphs", tuple(
+            replace(p, text=printable(p.text), label=printable(p.label)) for p in self.paragraphs))
         object.__setattr__(self, "content_hash", content_hash(self.title, self.paragraphs))
 
     @property

@@ -150,3 +150,9 @@ def next_due(session: Session, issue_id: int) -> datetime | None:
         DeliveryRow.issue_id == issue_id, DeliveryRow.state == State.SENDING))
     waiting = [as_utc(t) for t in (deferred, leased) if t is not None]
     return min(waiting) if waiting else None
+
+
+def forget_subscriber(session: Session, subscriber_id: int) -> int:
+    """Delete every row of one subscriber, in every issue (`subscribers erase`); returns how many."""
+    return session.query(DeliveryRow).filter(DeliveryRow.subscriber_id == subscriber_id).delete(
+        synchronize_session=False)

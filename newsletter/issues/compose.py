@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+from newsletter.config.header_rules import is_address, is_list_id
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, PermanentFailure
-from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
-from newsletter.mail.headers import address_domain, address_header, header, is_address, is_list_id, one_line
+from newsletter.issues.render import Placeholders, RenderedIssue
+from newsletter.mail.headers import address_domain, address_header, header, one_line
 from newsletter.mail.quoted_printable import encode_line
 from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek
@@ -55,7 +56,8 @@ class MessageTemplate:
     """The issue's message with the recipient left out; built once by `compose`, used for everyone."""
 
     def __init__(self, week: IsoWeek, subject: str, list_id: str, domain: str, mailto: str,
-                 top: bytes, middle: bytes, tail: bytes, body: Sequence[bytes | _Line]) -> None:
+                 top: bytes, middle: bytes, tail: bytes, body: Sequence[bytes | _Line],
+                 placeholders: Placeholders) -> None:
         self.week = week
         self.subject = subject
         self._list_id = list_id
@@ -63,6 +65,7 @@ class MessageTemplate:
         self._mailto = mailto.encode()
         self._top, self._middle, self._tail = top, middle, tail
         self._body = tuple(body)
+        self._placeholders = placeholders
 
     def message_id(self, subscriber_id: int) -> str:
         """`<2026-W47.DIGEST@domain>`: the same for every attempt at this issue for this subscriber."""
@@ -78,9 +81,8 @@ class MessageTemplate:
         """
         address = _checked_address(recipient)
         url = _checked_url(recipient.unsubscribe_url)
-        values = {False: ((ADDRESS_PLACEHOLDER, address), (UNSUBSCRIBE_PLACEHOLDER, url)),
-                  True: ((ADDRESS_PLACEHOLDER, html.escape(address)),
-                         (UNSUBSCRIBE_PLACEHOLDER, html.escape(url)))}
+        values = {False: self._placeholders.values(address, url),
+                  True: self._placeholders.values(html.escape(address), html.escape(url))}
         parts = [
             self._top,
             b"To: ", address.encode(), CRLF,
@@ -122,12 +124,12 @@ def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
         f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'.encode(),
         CRLF,
     ])
-    body = [*_part(boundary, "text/plain", issue.text, is_html=False),
-            *_part(boundary, "text/html", issue.html, is_html=True),
+    body = [*_part(boundary, "text/plain", issue.text, issue.placeholders, is_html=False),
+            *_part(boundary, "text/html", issue.html, issue.placeholders, is_html=True),
             f"--{boundary}--\r\n".encode()]
     mailto = f"mailto:{settings.from_address}?subject=unsubscribe"
     return MessageTemplate(issue.week, subject, settings.list_id, domain, mailto, top, middle, tail,
-                           _merged(body))
+                           _merged(body), issue.placeholders)
 
 
 def subject_line(config: Config, week: IsoWeek) -> str:
@@ -148,14 +150,15 @@ def subject_line(config: Config, week: IsoWeek) -> str:
                           "use only {title}, {date} and {week}") from None
 
 
-def _part(boundary: str, content_type: str, content: str, *, is_html: bool) -> list[bytes | _Line]:
+def _part(boundary: str, content_type: str, content: str, placeholders: Placeholders, *,
+          is_html: bool) -> list[bytes | _Line]:
     chunks: list[bytes | _Line] = [
         f"--{boundary}\r\nContent-Type: {content_type}; charset=\"utf-8\"\r\n"
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode()
     ]
     lines = content.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
     for line in lines:
-        if ADDRESS_PLACEHOLDER in line or UNSUBSCRIBE_PLACEHOLDER in line:
+        if placeholders.held_by(line):
             chunks.append(_Line(line, is_html))
         else:
             chunks.append(encode_line(line))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newsletter.errors import OutputError
 from newsletter.issues.render import RenderedIssue
 from newsletter.mail.recipient import Recipient
 
@@ -19,9 +20,13 @@ def write_preview(folder: Path, rendered: RenderedIssue, recipient: Recipient,
                   message: bytes) -> dict[str, Path]:
     """Write issue.html, issue.txt and `recipient`'s issue.eml into `folder`; returns the paths by name."""
     html, text = rendered.filled(recipient.address, recipient.unsubscribe_url)
-    folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, content in {"issue.html": html.encode(), "issue.txt": text.encode(), "issue.eml": message}.items():
-        paths[name] = folder / name
-        paths[name].write_bytes(content)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in {"issue.html": html.encode(), "issue.txt": text.encode(), "issue.eml": message}.items():
+            paths[name] = folder / name
+            paths[name].write_bytes(content)
+    except OSError as error:
+        raise OutputError(f"the preview into {folder}", error.strerror or type(error).__name__,
+                          "choose a folder you can write to (`preview --out FOLDER`)") from None
     return paths

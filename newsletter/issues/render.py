@@ -1,14 +1,17 @@
 """Render one issue: Jinja2 templates -> premailer (once per issue) -> inlined HTML, plus the text part.
 
 Per-recipient values never reach Jinja2 or premailer. The templates see `recipient.address` and
-`recipient.unsubscribe_url` as the placeholder tokens below; `compose` swaps them for each
-subscriber's values in the encoded message.
+`recipient.unsubscribe_url` as placeholder tokens made afresh for each render (`Placeholders`);
+`compose` swaps them for each subscriber's values in the encoded message. Being random, they cannot
+be written by the content: an ingested page that spells a placeholder is printed as it is.
 """
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -23,14 +26,36 @@ from newsletter.weeks import IsoWeek
 HTML_TEMPLATE = "email/issue.html"
 TEXT_TEMPLATE = "email/issue.txt"
 
-# Letters only, so that HTML escaping, premailer, text wrapping and quoted-printable leave them intact.
-ADDRESS_PLACEHOLDER = "NLPLACEHOLDERADDRESS"
-UNSUBSCRIBE_PLACEHOLDER = "NLPLACEHOLDERUNSUBSCRIBE"
+PLACEHOLDER_PREFIX = "NLPLACEHOLDER"
+_MARKER_LETTERS = 12  # 26**12 (about 10**17) markers: no page can guess the one an issue was rendered with
 
 # Gmail clips a message whose HTML passes about 102 KB; the margin leaves room for the recipient's values.
 GMAIL_CLIP_BYTES = 102_000
 CLIP_LIMIT = GMAIL_CLIP_BYTES - 2_000
 
+
+@dataclass(frozen=True)
+class Placeholders:
+    """The tokens that stand for the reader's address and unsubscribe URL in one rendered issue.
+
+    Letters only, so that HTML escaping, premailer, text wrapping and quoted-printable leave them intact;
+    a random part shared by both, so that no excerpt can contain them.
+    """
+
+    address: str
+    unsubscribe_url: str
+
+    @classmethod
+    def fresh(cls) -> Placeholders:
+        marker = "".join(secrets.choice(string.ascii_uppercase) for _ in range(_MARKER_LETTERS))
+        return cls(f"{PLACEHOLDER_PREFIX}ADDRESS{marker}", f"{PLACEHOLDER_PREFIX}UNSUBSCRIBE{marker}")
+
+    def values(self, address: str, unsubscribe_url: str) -> tuple[tuple[str, str], tuple[str, str]]:
+        """(placeholder, value) pairs, for str.replace."""
+        return (self.address, address), (self.unsubscribe_url, unsubscribe_url)
+
+    def held_by(self, line: str) -> bool:
+        return self.address in line or self.unsubscribe_url in line
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,7 @@ class RenderedIssue:
     excerpts: tuple[Excerpt, ...]
     clipped: tuple[Excerpt, ...]
     web_url: str
+    placeholders: Placeholders = field(default_factory=Placeholders.fresh)
 
     @property
     def html_bytes(self) -> int:
@@ -50,13 +76,13 @@ class RenderedIssue:
 
     def filled(self, address: str, unsubscribe_url: str) -> tuple[str, str]:
         """HTML and text with the placeholders replaced, for previews (messages use MessageTemplate)."""
-        html_values = {ADDRESS_PLACEHOLDER: escape(address), UNSUBSCRIBE_PLACEHOLDER: escape(unsubscribe_url)}
-        text_values = {ADDRESS_PLACEHOLDER: address, UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url}
+        html_values = self.placeholders.values(escape(address), escape(unsubscribe_url))
+        text_values = self.placeholders.values(address, unsubscribe_url)
         return _replaced(self.html, html_values), _replaced(self.text, text_values)
 
 
-def _replaced(text: str, values: dict[str, str]) -> str:
-    for placeholder, value in values.items():
+def _replaced(text: str, values: Sequence[tuple[str, str]]) -> str:
+    for placeholder, value in values:
         text = text.replace(placeholder, value)
     return text
 
@@ -75,9 +101,10 @@ def render_issue(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt], *,
     if not excerpts:
         raise ValueError("an issue needs at least one excerpt")
     env = env or email_environment(config)
+    placeholders = Placeholders.fresh()
     kept = tuple(excerpts)
     while True:
-        html = inline(render_template(env, HTML_TEMPLATE, context(config, week, kept)))
+        html = inline(render_template(env, HTML_TEMPLATE, context(config, week, kept, placeholders)))
         size = len(html.encode())
         if size <= limit:
             break
@@ -87,12 +114,15 @@ def render_issue(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt], *,
                 f"over Gmail's clipping limit ({limit:,}); lower selection.max_words or shorten the templates"
             )
         kept = kept[:-1]
-    text = render_template(env, TEXT_TEMPLATE, context(config, week, kept))
-    return RenderedIssue(week, html, text, kept, tuple(excerpts[len(kept):]), web_url(config, week))
+    text = render_template(env, TEXT_TEMPLATE, context(config, week, kept, placeholders))
+    return RenderedIssue(week, html, text, kept, tuple(excerpts[len(kept):]), web_url(config, week),
+                         placeholders)
 
 
-def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt]) -> dict[str, Any]:
-    """What the issue templates see."""
+def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt],
+            placeholders: Placeholders | None = None) -> dict[str, Any]:
+    """What the issue templates see; the reader's values as `placeholders` (fresh ones when None)."""
+    placeholders = placeholders or Placeholders.fresh()
     return {
         "newsletter": config.newsletter,
         "base_url": config.web.base_url.rstrip("/"),
@@ -106,7 +136,7 @@ def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt]) -> dict[
             "web_url": web_url(config, week),
         },
         "excerpts": tuple(excerpts),
-        "recipient": {"address": ADDRESS_PLACEHOLDER, "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER},
+        "recipient": {"address": placeholders.address, "unsubscribe_url": placeholders.unsubscribe_url},
     }
 
 

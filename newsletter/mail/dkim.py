@@ -9,8 +9,8 @@ of `newsletter.from_address` (or a parent of it).
 from __future__ import annotations
 
 import dkim  # type: ignore[import-untyped]
-import dkim.crypto  # type: ignore[import-untyped]
 
+from newsletter.config.dkim_key import dkim_key_problem
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError
 
@@ -25,10 +25,9 @@ class DkimSigner:
     """Adds a DKIM-Signature header to whole messages (relaxed/relaxed, rsa-sha256)."""
 
     def __init__(self, domain: str, selector: str, private_key: bytes) -> None:
-        try:
-            dkim.crypto.parse_pem_private_key(private_key)
-        except (dkim.crypto.UnparsableKeyError, ValueError, IndexError) as error:
-            raise ConfigError("dkim.key_file", f"is not a PEM RSA private key ({error})") from None
+        problem = dkim_key_problem(private_key)
+        if problem:
+            raise ConfigError("dkim.key_file", problem)
         self.domain = domain
         self.selector = selector
         self._key = private_key

@@ -1,4 +1,7 @@
-"""Header lines that no input can break out of: one line of text, folded, RFC 2047-encoded when needed."""
+"""Header lines that no input can break out of: one line of text, folded, RFC 2047-encoded when needed.
+
+Which addresses and list ids may be written at all is `newsletter.config.header_rules`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,6 @@ from email.header import Header
 
 MAX_COLUMNS = 78
 
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
-_LIST_ID = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 _PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~ -]+")
 
 
@@ -19,16 +18,6 @@ def one_line(text: str) -> str:
     """The text with every control character and line or paragraph separator turned into a space."""
     cleaned = "".join(" " if unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in text)
     return " ".join(cleaned.split())
-
-
-def is_address(text: str) -> bool:
-    """A plain ASCII addr-spec (local@domain), the only kind written into headers here."""
-    return _ADDRESS.fullmatch(text) is not None
-
-
-def is_list_id(text: str) -> bool:
-    """A domain-like list identifier, as RFC 2919 asks for."""
-    return _LIST_ID.fullmatch(text) is not None
 
 
 def address_domain(address: str) -> str:

@@ -25,6 +25,7 @@ from newsletter.delivery.transports.configured import make_transport
 from newsletter.service import scheduler as schedule
 from newsletter.service.jobs import ScheduledWork
 from newsletter.service.site import site
+from newsletter.templating import check_templates
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.pages import Pages
@@ -62,6 +63,7 @@ class SignupServer:
     def __init__(self, config: Config, engine: Engine, *, host: str, port: int,
                  transport: Transport | None = None, poll_seconds: float = 5.0,
                  purge_every: float | None = 3600.0) -> None:
+        check_templates(config)  # as the CLI does on loading: a process started another way checks too
         self.side = Subscribers(config, engine)
         pages = Pages(config, self.side.signer, self.side.now)
         pages.check()

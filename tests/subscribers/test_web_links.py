@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from starlette.testclient import TestClient
 
 from newsletter.config.settings import Config
 from newsletter.db.engine import connect
+from newsletter.db.migrate import migrate
 from subscribers.side import Subscribers
 from subscribers.tables import MailState, Status
 from subscribers.tokens import Purpose
@@ -131,8 +133,14 @@ def test_a_database_failure_shows_a_page_without_a_trace_or_an_address(
 
 
 def test_health_fails_when_the_database_is_gone(config: Config, tmp_path: Any) -> None:
-    broken = connect(f"sqlite:///{tmp_path}/missing/folder/news.db")
-    with client_for(Subscribers(config, broken), config) as client:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    broken = connect(f"sqlite:///{folder}/news.db")
+    migrate(broken)
+    side = Subscribers(config, broken)  # starts on a database that is there...
+    broken.dispose()
+    shutil.rmtree(folder)  # ...which then goes away
+    with client_for(side, config) as client:
         response = client.get("/healthz")
     assert (response.status_code, response.text) == (503, "database unavailable\n")
 

@@ -36,8 +36,8 @@ def file_name(message_id: str) -> str:
 class OutboxTransport:
     """Writes each message to `folder/new/`, through `folder/tmp/`, so a crash never leaves half a file.
 
-    The folder is a Maildir (tmp/, new/, cur/), so any mail client can open it. Files are readable by
-    their owner only: each one holds a subscriber's address.
+    The folder is a Maildir (tmp/, new/, cur/), so any mail client can open it. Files (0600) and the
+    folders it creates (0700) are open to their owner only: each file holds a subscriber's address.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -62,8 +62,11 @@ class OutboxTransport:
         # pid and serial keep concurrent writers of the same message out of each other's way.
         temporary = self.folder / "tmp" / f"{final.name}.{os.getpid()}.{next(self._serial)}"
         try:
+            # The folder itself too: created as a parent it would get the umask's 0755, and its
+            # file names (Message-IDs) and sizes would be open to every user of the machine.
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             for sub in ("tmp", "new", "cur"):
-                (self.folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+                (self.folder / sub).mkdir(mode=0o700, exist_ok=True)
             self._write_synced(temporary, data)
             try:
                 os.replace(temporary, final)

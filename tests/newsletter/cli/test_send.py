@@ -124,3 +124,45 @@ def test_a_week_without_excerpts_sends_nothing_and_says_why(runner: CliRunner, c
     assert code == 0
     assert out.strip() == "no excerpts for 2026-W40: no issue this week (ingest that week's pages first)"
     assert outbox(config_file) == []
+
+
+def test_erase_deletes_the_readers_ledger_rows_and_their_id_is_never_given_again(
+        runner: CliRunner, config_file: Path, engine: Engine) -> None:
+    assert run(runner, config_file, "send", "--week", "2026-W47")[0] == 0
+    last = READERS[-1]  # the highest id: the one SQLite would hand out again without AUTOINCREMENT
+    with Session(engine) as session:
+        erased_id = session.scalars(select(func.max(DeliveryRow.subscriber_id))).one()
+    code, out, _ = run(runner, config_file, "subscribers", "erase", "--yes", last)
+    assert (code, out) == (0, "erased: nothing about this address is kept any more\n")
+    with Session(engine) as session:
+        left = session.scalars(select(DeliveryRow.subscriber_id)).all()
+    assert erased_id not in left
+    assert len(left) == len(READERS) - 1
+    side = Subscribers(load(config_file, environ={}), engine)
+    side.store.add_confirmed(parse("newcomer@example.com"), Consent("import", "test"))
+    newcomer = max(side.store.confirmed_addresses(after_id=0))
+    assert newcomer > erased_id
+
+
+@pytest.mark.parametrize(("change", "env", "key"), [
+    ({"dkim": {"domain": "news.example.org", "selector": "s1", "key_file": "dkim.pem"}}, {}, "dkim.key_file"),
+    ({"dkim": {"domain": "news.example.org", "selector": "s1", "key_file": "missing.pem"}}, {}, "dkim.key_file"),
+    ({"newsletter": {"from_address": "jö@news.example.org"}}, {}, "newsletter.from_address"),
+    ({}, {"NEWSLETTER_TEMPLATES_DIR": "mine"}, "templates_dir"),
+], ids=["dkim-key-not-a-key", "dkim-key-unreadable", "from-address-not-ascii", "template-does-not-compile"])
+def test_a_dry_run_stops_on_a_setting_the_real_send_would_die_on(
+        runner: CliRunner, config_file: Path, engine: Engine, change: dict[str, dict[str, object]],
+        env: dict[str, str], key: str) -> None:
+    folder = config_file.parent
+    (folder / "dkim.pem").write_text("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+    (folder / "mine" / "email").mkdir(parents=True)
+    (folder / "mine" / "email" / "confirm.txt").write_text("Confirm: {{ confirm_url }\n")
+    path = write_config(folder, str(engine.url.render_as_string(hide_password=False)), **change)
+    for args in (["send", "--week", "2026-W47", "--dry-run"], ["send", "--week", "2026-W47"]):
+        result = runner.invoke(cli, ["--config", str(path), *args], env=env)
+        assert result.exit_code == 2, result.output
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"error: config: {key} ")
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(IssueRow)) == 0
+    assert outbox(config_file) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.cli.app import App
 from newsletter.config import settings as config
 from newsletter.errors import ConfigError
 from tests.conftest import REPO
@@ -86,7 +87,8 @@ def test_newsletter_toml_in_the_working_directory_is_read(tmp_path: Path,
     ids=["int", "string", "float", "list", "top-level", "secret"],
 )
 def test_environment_overrides_the_file(tmp_path: Path, variable: str, value: str, read: object) -> None:
-    path = write(tmp_path, "[smtp]\nport = 26\n")
+    (tmp_path / "mine").mkdir()
+    path = write(tmp_path, '[smtp]\nport = 26\nusername = "news"\n')
     loaded = config.load(path, environ={variable: value})
     assert callable(read)
     assert read(loaded)
@@ -104,7 +106,7 @@ def test_environment_overrides_the_file(tmp_path: Path, variable: str, value: st
         ('[schedule]\ntimezone = "Mars/Base"\n', {}, "config: schedule.timezone must be an IANA time zone"),
         ('[schedule]\ncron = "every monday"\n', {}, "config: schedule.cron is not a valid crontab line: a"),
         ('[newsletter]\nsubject = "{name}"\n', {}, "config: newsletter.subject may use only"),
-        ('[newsletter]\nfrom_address = "me"\n', {}, "config: newsletter.from_address must be an email"),
+        ('[newsletter]\nfrom_address = "me"\n', {}, "config: newsletter.from_address must be a plain ASCII email"),
         ('[newsletter]\ntitle = "a\\nBcc: x@y.org"\n', {}, "config: newsletter.title must be one line"),
         ('[web]\nbase_url = "news.example.org"\n', {}, "config: web.base_url must be an http(s) URL"),
         ('[database]\nurl = "mysql://x"\n', {}, "config: database.url must be sqlite:///FILE"),
@@ -137,3 +139,104 @@ def test_absolute_and_memory_sqlite_urls_are_left_alone(tmp_path: Path) -> None:
                        environ={}).database_url == "sqlite:////srv/n.db"
     assert config.load(write(tmp_path, '[database]\nurl = "sqlite:///:memory:"\n'),
                        environ={}).database_url == "sqlite:///:memory:"
+
+
+# A value each setting must refuse, with any other settings it needs to be read at all (the DKIM key
+# file is only read when signing is on). Every declared setting is here: a new one needs its bad value.
+BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
+    "templates_dir": ("no-such-folder", {}),
+    "newsletter.title": ("", {}),
+    "newsletter.from_address": ("jö@example.org", {}),  # the composer writes plain ASCII addresses only
+    "newsletter.from_name": ("Weekly\nLessons", {}),
+    "newsletter.reply_to": ("replies", {}),
+    "newsletter.list_id": ("weekly-.example.org", {}),  # a label may not end in a hyphen
+    "newsletter.postal_address": (" ", {}),
+    "newsletter.subject": ("{title.__class__}", {}),
+    "database.url": ("mysql://db/news", {}),
+    "selection.max_excerpts": (0, {}),
+    "selection.max_words": (0, {}),
+    "selection.per_day": (0, {}),
+    "selection.per_source": (0, {}),
+    "delivery.transport": ("pigeon", {}),
+    "delivery.give_up_after": (0, {}),
+    "delivery.drain_seconds": (0, {}),
+    "delivery.lease_seconds": (5, {}),
+    "delivery.batch_size": (0, {}),
+    "delivery.retry_seconds": (0.0, {}),
+    "delivery.linger_seconds": (-1.0, {}),
+    "outbox.dir": ("", {}),
+    "smtp.host": ("", {}),
+    "smtp.port": (0, {}),
+    "smtp.security": ("ssl", {}),
+    "smtp.username": ("news\r\nRSET", {}),
+    "smtp.password": ("s3cret", {}),  # with no smtp.username, nobody would ever send it
+    "smtp.connections": (0, {}),
+    "smtp.rate_per_second": (-1.0, {}),
+    "smtp.timeout": (0.0, {}),
+    "web.host": ("", {}),
+    "web.port": (70_000, {}),
+    "web.base_url": ("news.example.org", {}),
+    "web.signups_per_client": (0, {}),
+    "web.signups_per_address": (0, {}),
+    "schedule.cron": ("every monday", {}),
+    "schedule.timezone": ("Mars/Base", {}),
+    "schedule.ingest": ([""], {}),
+    "schedule.catch_up_hours": (0, {}),
+    "schedule.retry_minutes": (0, {}),
+    "subscribers.pending_days": (0, {}),
+    "subscribers.dns_checks": ("sometimes", {}),
+    "privacy.key_file": ("", {}),
+    "privacy.key": ("nlk1.too-short", {}),
+    "dkim.domain": ("news example org", {}),
+    "dkim.selector": ("not a selector", {}),
+    "dkim.key_file": ("dkim.pem", {"dkim": {"domain": "news.example.org", "selector": "s1"}}),
+    "logging.format": ("xml", {}),
+    "logging.level": ("loud", {}),
+}
+
+
+def test_every_declared_setting_has_a_bad_value_in_the_walk_below() -> None:
+    assert set(BAD) == {row.name for row in config.settings()}
+
+
+@pytest.mark.parametrize("row", config.settings(), ids=lambda row: row.name)
+def test_every_setting_stops_the_load_naming_itself_when_its_value_is_bad(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row: config.SettingInfo) -> None:
+    value, needs = BAD[row.name]
+    (tmp_path / "dkim.pem").write_text("-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n")
+    sections: dict[str, dict[str, object]] = {name: dict(items) for name, items in needs.items()}
+    if row.secret:
+        monkeypatch.setenv(row.env, str(value))  # secrets come from the environment only
+    elif row.section:
+        sections.setdefault(row.section, {})[row.key] = value
+    lines = [] if row.section or row.secret else [f"{row.key} = {_toml(value)}"]
+    for section, items in sections.items():
+        lines += [f"[{section}]", *(f"{key} = {_toml(item)}" for key, item in items.items())]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as caught:
+        App(path).config  # noqa: B018  (what every command loads first)
+    assert caught.value.key == row.name
+    if row.secret:
+        assert str(value) not in str(caught.value)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+    return str(value)
+
+
+@pytest.mark.parametrize(("name", "source", "problem"), [
+    ("email/confirm.txt", "Confirm: {{ confirm_url }\n", "line 1: unexpected '}'"),
+    ("web/message.html", "{{ heading | shout }}\n", "line 1: No filter named 'shout'."),
+], ids=["syntax", "unknown-filter"])
+def test_a_template_that_does_not_compile_stops_the_load_naming_the_file(tmp_path: Path, name: str, source: str,
+                                                                         problem: str) -> None:
+    (tmp_path / "mine" / name).parent.mkdir(parents=True)
+    (tmp_path / "mine" / name).write_text(source)
+    with pytest.raises(ConfigError) as caught:
+        App(write(tmp_path, 'templates_dir = "mine"\n')).config  # noqa: B018
+    assert caught.value.key == "templates_dir"
+    assert str(caught.value).startswith(f"config: templates_dir holds {name}, which does not compile: {problem}")

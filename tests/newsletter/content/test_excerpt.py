@@ -45,3 +45,12 @@ def test_text_and_words_count_the_labels_as_printed() -> None:
     made = excerpt("T", "Question: Why now?", "Because.")
     assert made.text == "Question: Why now?\n\nBecause."
     assert made.words == 4
+
+
+def test_control_characters_are_stripped_before_the_excerpt_is_hashed() -> None:
+    clean = excerpt("The Bell", "Question: Why ring twice?", "Once for each door.")
+    noisy = Excerpt("The\x00 Bell\x1b", date(2026, 11, 16), "From the 1st part of the Daily Lesson 11/16/26\x7f",
+                    (paragraph("Question\x01: Why ring\x0b twice?"), paragraph("Once for\x9b each door.\ufffe")),
+                    origin="a.txt")
+    assert noisy == clean
+    assert noisy.paragraphs[0].kind is ParagraphKind.QUESTION

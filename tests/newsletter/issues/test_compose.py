@@ -273,3 +273,24 @@ def test_a_non_ascii_display_name_is_encoded_and_the_address_is_not(excerpts: li
     assert re.search(rb"^From: =\?utf-8\?", message, re.MULTILINE)
     assert b" <letters@news.example.org>\r\n" in message
     assert parse(message)["From"].addresses[0].display_name == "Lettres de la semaine — Zoë"
+
+
+# What an ingested page could say to learn a reader's address or take over their unsubscribe link.
+FORGED = ("Write to NLPLACEHOLDERADDRESS or click NLPLACEHOLDERUNSUBSCRIBE; "
+          "also NLPLACEHOLDERCONFIRMURL and nlplaceholderaddress.")
+
+
+def test_placeholder_words_in_the_content_are_printed_as_written_never_filled_in(
+        excerpts: list[Excerpt]) -> None:
+    forged = replace(excerpts[0], title="NLPLACEHOLDERADDRESS",
+                     paragraphs=(*excerpts[0].paragraphs, Paragraph(FORGED)))
+    issue = render_issue(CONFIG, SAMPLE_WEEK, [forged, *excerpts[1:]])
+    parsed = parse(compose(CONFIG, issue).personalise(READER, date=SENT))
+    for subtype in ("plain", "html"):
+        body = part(parsed, subtype)
+        # Once in the footer ("This copy was sent to ..."), never where the content asked for it.
+        assert body.count(READER.address) == 1, subtype
+        assert FORGED in " ".join(body.split()), subtype
+    html, text = issue.filled(READER.address, URL)
+    assert (html.count(READER.address), text.count(READER.address)) == (1, 1)
+    assert text.count(URL) == 1

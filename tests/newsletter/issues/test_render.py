@@ -14,7 +14,7 @@ from newsletter.config.settings import Config, NewsletterSettings, WebSettings
 from newsletter.content.excerpt import Excerpt, paragraph
 from newsletter.errors import TemplateError
 from newsletter.issues import render
-from newsletter.issues.render import ADDRESS_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, render_issue
+from newsletter.issues.render import render_issue
 from newsletter.templating import date_range
 from tests.newsletter.conftest import SAMPLE_WEEK
 
@@ -78,9 +78,10 @@ def test_html_has_the_doctype_and_light_and_dark_colour_schemes(excerpts: list[E
 def test_the_only_links_are_the_issue_page_the_site_and_the_unsubscribe_placeholder(
     excerpts: list[Excerpt],
 ) -> None:
-    root = parsed(render_issue(CONFIG, SAMPLE_WEEK, excerpts).html)
+    issue = render_issue(CONFIG, SAMPLE_WEEK, excerpts)
+    root = parsed(issue.html)
     assert root.xpath("//a/@href") == [
-        "https://news.example.org/issues/2026-W47", "https://news.example.org", UNSUBSCRIBE_PLACEHOLDER,
+        "https://news.example.org/issues/2026-W47", "https://news.example.org", issue.placeholders.unsubscribe_url,
     ]
     assert root.xpath("//img | //script | //iframe") == []
 
@@ -88,10 +89,11 @@ def test_the_only_links_are_the_issue_page_the_site_and_the_unsubscribe_placehol
 def test_footer_carries_why_privacy_postal_address_and_a_visible_unsubscribe_link(
     excerpts: list[Excerpt],
 ) -> None:
-    footer = texts(parsed(render_issue(CONFIG, SAMPLE_WEEK, excerpts).html), "//div[@class='footer']/p")
+    issue = render_issue(CONFIG, SAMPLE_WEEK, excerpts)
+    footer = texts(parsed(issue.html), "//div[@class='footer']/p")
     assert footer == [
         "You are receiving Weekly Lessons because you signed up at news.example.org and confirmed your "
-        f"address. This copy was sent to {ADDRESS_PLACEHOLDER}.",
+        f"address. This copy was sent to {issue.placeholders.address}.",
         "Your privacy: we keep your address encrypted, use it only to send this letter, and never rent, "
         "trade or sell it. There is no tracking in this email.",
         "Unsubscribe · one click, no questions asked.",
@@ -167,10 +169,11 @@ def test_text_part_has_the_same_content_in_the_same_order(excerpts: list[Excerpt
 
 
 def test_text_part_writes_its_links_out_on_lines_of_their_own(excerpts: list[Excerpt]) -> None:
-    lines = render_issue(CONFIG, SAMPLE_WEEK, excerpts).text.splitlines()
+    issue = render_issue(CONFIG, SAMPLE_WEEK, excerpts)
+    lines = issue.text.splitlines()
     assert "https://news.example.org/issues/2026-W47" in lines
-    assert UNSUBSCRIBE_PLACEHOLDER in lines
-    assert ADDRESS_PLACEHOLDER in lines
+    assert issue.placeholders.unsubscribe_url in lines
+    assert issue.placeholders.address in lines
 
 
 def test_text_part_indents_questions(excerpts: list[Excerpt]) -> None:
@@ -182,8 +185,17 @@ def test_text_part_indents_questions(excerpts: list[Excerpt]) -> None:
 
 def test_placeholders_appear_once_per_part_where_the_recipient_is_named(excerpts: list[Excerpt]) -> None:
     issue = render_issue(CONFIG, SAMPLE_WEEK, excerpts)
-    assert [issue.html.count(ADDRESS_PLACEHOLDER), issue.html.count(UNSUBSCRIBE_PLACEHOLDER)] == [1, 1]
-    assert [issue.text.count(ADDRESS_PLACEHOLDER), issue.text.count(UNSUBSCRIBE_PLACEHOLDER)] == [1, 1]
+    marks = issue.placeholders
+    assert [issue.html.count(marks.address), issue.html.count(marks.unsubscribe_url)] == [1, 1]
+    assert [issue.text.count(marks.address), issue.text.count(marks.unsubscribe_url)] == [1, 1]
+
+
+def test_each_render_has_placeholders_of_its_own(excerpts: list[Excerpt]) -> None:
+    first, second = (render_issue(CONFIG, SAMPLE_WEEK, excerpts).placeholders for _ in range(2))
+    assert first != second
+    assert first.address.startswith("NLPLACEHOLDERADDRESS")
+    assert first.address.isalpha()
+    assert first.unsubscribe_url.isalpha()
 
 
 def test_an_admin_template_overrides_the_packaged_one(tmp_path: Path, excerpts: list[Excerpt]) -> None:

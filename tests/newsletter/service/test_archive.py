@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import lxml.etree
 import pytest
 from sqlalchemy import Engine
@@ -16,6 +18,7 @@ from starlette.testclient import TestClient
 from newsletter.config.settings import Config, load
 from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt
+from newsletter.content.ingest import ingest
 from newsletter.db.engine import connect, sessions
 from newsletter.db.migrate import migrate
 from newsletter.delivery import send_issue as sending
@@ -139,3 +142,31 @@ def test_the_pages_stylesheet_is_served_beside_them(archive: Archive) -> None:
 def _headings(html: str, tag: str) -> list[str]:
     root = lxml.etree.fromstring(html.encode(), lxml.etree.HTMLParser())
     return [str(h.xpath("string()")) for h in root.iter(tag)]
+
+
+CONTROL_PAGE = (
+    "The Daily Page - 16-11-26\n\n"
+    "The Bell\x07 at the Gate\x1b[0m\n\n"
+    "A bell\x00 rings twice\x08 before the gate opens\x0b and the guests come in.\x7f\n\n"
+    "Question\x01: Why twice?\n\n"
+    "Answer: Once for those who wait, once for those who \x9bcame\x1f late.\n\n"
+    "From the 1st part of the Daily Lesson 11/16/26, Letters\x0c of the Teacher\n"
+)
+
+
+def test_control_characters_from_an_ingested_page_never_reach_the_atom_feed(archive: Archive,
+                                                                           tmp_path: Path) -> None:
+    page = tmp_path / "2026-11-16.txt"
+    page.write_text(CONTROL_PAGE, encoding="utf-8")
+    made = sessions(archive.engine)
+    with httpx.Client() as client:
+        [outcome] = ingest([str(page)], made, client)
+    assert outcome.ok, outcome.error
+    with made() as session:
+        [stored] = excerpt_store.in_week(session, W47)
+    archive.add_issue(W47, [stored], datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    feed = lxml.etree.fromstring(archive.client.get("/issues/feed.xml").content)
+    assert feed.findtext(f"{ATOM}entry/{ATOM}summary") == "The Bell at the Gate[0m"
+    texts = [stored.title, stored.source, *(p.plain() for p in stored.paragraphs)]
+    assert [c for text in texts for c in text if unicodedata.category(c) == "Cc"] == []
+    assert stored.paragraphs[0].text == "A bell rings twice before the gate opens and the guests come in."

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import stat
 from pathlib import Path
 
@@ -167,3 +168,15 @@ def test_make_transport_names_the_key_when_the_transport_is_unknown() -> None:
     expected = r'delivery.transport must be "outbox" or "smtp" \(got \'carrier\'\)'
     with pytest.raises(ConfigError, match=expected):
         make_transport(Config(delivery=DeliverySettings(transport="carrier")))
+
+
+async def test_outbox_folders_it_creates_are_open_to_their_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    folder = tmp_path / "outbox"
+    previous = os.umask(0o022)  # the common default outside systemd: new folders readable by everyone
+    try:
+        await OutboxTransport(folder).send(outgoing())
+    finally:
+        os.umask(previous)
+    modes = {path.relative_to(tmp_path).as_posix(): stat.S_IMODE(path.stat().st_mode)
+             for path in (folder, *folder.iterdir())}
+    assert modes == {"outbox": 0o700, "outbox/tmp": 0o700, "outbox/new": 0o700, "outbox/cur": 0o700}

@@ -1,0 +1,69 @@
+"""What a database failure means for the person at the terminal: one line naming the problem and the fix.
+
+SQLAlchemy's own message carries the statement and its parameters (excerpt text, subscriber ids, sealed
+addresses), and the driver's text for a refused statement can quote values too (PostgreSQL's DETAIL). So
+the line is built from the kind of failure: the driver's first line only for connection-level failures,
+which name no data, and otherwise the class of the error alone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import URL
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from newsletter.errors import DatabaseError
+
+AGAIN = "run the command again"
+BUSY_SECONDS = 10  # the engine's busy_timeout: how long SQLite waited before it gave up
+
+# Words in a PostgreSQL driver's message that say the server could not be reached, or went away.
+_UNREACHABLE = ("connection", "server closed", "could not translate host", "timeout expired",
+                "terminating connection", "the database system is")
+
+# SQLite's messages (they never quote values) and what they mean here.
+_SQLITE = {
+    "database is locked": (f"the database is locked: another program (a `newsletter` command, the service, a "
+                           f"backup) has been writing to it for more than {BUSY_SECONDS} s; wait for it to "
+                           f"finish, or stop it, and {AGAIN}"),
+    "database table is locked": f"the database is busy with another command; wait for it to finish and {AGAIN}",
+    "database or disk is full": f"the disk that holds the database is full: free some space and {AGAIN}",
+    "disk i/o error": f"the database file could not be read or written (disk I/O error): check the disk, then {AGAIN}",
+    "attempt to write a readonly database": ("the database is read-only for this user: check the permissions "
+                                             "of {path} and of its folder"),
+    "unable to open database file": ("cannot open the database file {path}: check that its folder exists and "
+                                     "that this user may read and write it (database.url)"),
+    "file is not a database": ("{path} is not a SQLite database: check database.url (or move that file away "
+                               "and run `newsletter init` to create one there)"),
+    "file is encrypted or is not a database": ("{path} is not a SQLite database: check database.url (or move "
+                                               "that file away and run `newsletter init` to create one there)"),
+}
+
+
+def explain(error: SQLAlchemyError, url: URL) -> DatabaseError:
+    """The DatabaseError to show for `error`, raised while using the database at `url`."""
+    if not isinstance(error, DBAPIError) or error.orig is None:
+        return DatabaseError(f"the database failed ({type(error).__name__}); {AGAIN}, and if it fails again "
+                             "check database.url and that `newsletter init` has run")
+    first_line = (str(error.orig).strip().splitlines() or [""])[0]
+    if url.get_backend_name() == "sqlite":
+        for known, meaning in _SQLITE.items():
+            if known in first_line.lower():
+                return DatabaseError(meaning.format(path=url.database))
+    elif error.connection_invalidated or _cannot_connect(error):
+        reason = first_line.rpartition(": ")[2] or type(error.orig).__name__
+        return DatabaseError(f"cannot reach the PostgreSQL server at {url.host or 'localhost'}:{url.port or 5432} "
+                             f"({_short(reason)}): check that it is running and that database.url is right, "
+                             f"then {AGAIN}")
+    kind = type(error.orig).__name__
+    return DatabaseError(f"the database refused an operation ({kind}); {AGAIN}, and if it fails again check "
+                         "that `newsletter init` has run with this version")
+
+
+def _cannot_connect(error: DBAPIError) -> bool:
+    text = str(error.orig).lower()
+    return isinstance(error, OperationalError) and any(sign in text for sign in _UNREACHABLE)
+
+
+def _short(reason: str) -> str:
+    reason = " ".join(reason.split()).rstrip(".")
+    return reason[:1].lower() + reason[1:120]

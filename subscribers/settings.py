@@ -18,6 +18,7 @@ class SubscriberSettings:
     key_file: Path
     key: str
     dns_checks: bool
+    smtputf8: bool  # accept new addresses whose local part is not ASCII
     signups_per_client: int   # per minute, from one client (IPv4 address or IPv6 /64)
     signups_per_address: int  # per hour, for one address
     give_up_after: timedelta
@@ -36,6 +37,7 @@ class SubscriberSettings:
             key_file=config.path(config.privacy.key_file),
             key=config.privacy.key,
             dns_checks=config.subscribers.dns_checks,
+            smtputf8=config.subscribers.smtputf8,
             signups_per_client=config.web.signups_per_client,
             signups_per_address=config.web.signups_per_address,
             give_up_after=timedelta(hours=config.delivery.give_up_after),

@@ -34,6 +34,10 @@ class Subscribers:
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)
 
-    def parse(self, text: str) -> Address:
-        """An address as the settings want it checked (DNS or not)."""
-        return parse(text, dns_checks=self.settings.dns_checks)
+    def parse(self, text: str, *, new: bool = False) -> Address:
+        """An address as the settings want it checked (DNS or not).
+
+        `new` for an address joining the list (sign-up, import): only then do the rules for what the
+        relay can deliver apply, so that an address stored earlier can still be looked up and erased.
+        """
+        return parse(text, dns_checks=self.settings.dns_checks, smtputf8=self.settings.smtputf8 or not new)

@@ -139,8 +139,8 @@ class Endpoint:
 
     async def _parse(self, typed: str) -> Address:
         if self.side.settings.dns_checks:  # DNS can take seconds: never on the event loop
-            return await anyio.to_thread.run_sync(self.side.parse, typed)
-        return self.side.parse(typed)
+            return await anyio.to_thread.run_sync(lambda: self.side.parse(typed, new=True))
+        return self.side.parse(typed, new=True)
 
     async def _token(self, request: Request) -> str:
         fields = await read_fields(request)

@@ -111,6 +111,8 @@ class ScheduleSettings:
 class SubscribersSettings:
     pending_days: int = setting(7, "Unconfirmed sign-ups older than this many days are purged.")
     dns_checks: bool = setting(False, "Check that an address's domain accepts mail (DNS) at sign-up.")
+    smtputf8: bool = setting(False, "Accept new addresses with letters outside ASCII before the @ "
+                             "(only if the relay offers SMTPUTF8, which they need).")
 
 
 @dataclass(frozen=True)

@@ -88,9 +88,10 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def process(args: list[str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def process(args: list[str], cwd: Path, log: Path,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as output:
-        child = subprocess.Popen(args, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(args, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, env=env)
         try:
             yield child
         finally:

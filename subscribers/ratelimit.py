@@ -83,6 +83,31 @@ class RateLimiter:
             del counts[key]
 
 
+class MailboxLimits:
+    """Sign-ups an hour per mailbox and per domain, applied where a confirmation email is decided.
+
+    `name+anything@domain` is one mailbox with `name@domain`, so sub-addresses cannot multiply one
+    person's emails. Keys are `key(...)` of the mailbox and the domain (an HMAC), never the text.
+    """
+
+    def __init__(self, per_mailbox: int, per_domain: int, *, key: Callable[[str], str],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._mailboxes = RateLimiter(per_mailbox, 3600.0, clock=clock)
+        self._domains = RateLimiter(per_domain, 3600.0, clock=clock)
+        self._key = key
+
+    def admit(self, address: str) -> bool:
+        """Count one sign-up of `address`; False when its mailbox or its domain has had its share."""
+        local, _, domain = address.rpartition("@")
+        domain = domain.lower()
+        mailbox = local.split("+", 1)[0].lower()
+        if self._mailboxes.hit(self._key(f"mailbox:{mailbox}@{domain}")):
+            return False
+        # Only sign-ups their mailbox let through count for the domain: one flooded mailbox must not use
+        # up a whole domain's share.
+        return self._domains.hit(self._key(f"domain:{domain}")) == 0
+
+
 def client_key(host: str | None) -> str:
     """The rate-limit key of a client: its IPv4 address, or the /64 an IPv6 host usually owns."""
     if not host:

@@ -20,7 +20,8 @@ class SubscriberSettings:
     dns_checks: bool
     smtputf8: bool  # accept new addresses whose local part is not ASCII
     signups_per_client: int   # per minute, from one client (IPv4 address or IPv6 /64)
-    signups_per_address: int  # per hour, for one address
+    signups_per_address: int  # per hour, for one mailbox (name+tag@ is name@)
+    signups_per_domain: int   # per hour, for one domain
     give_up_after: timedelta
     lease: timedelta
     host: str
@@ -40,6 +41,7 @@ class SubscriberSettings:
             smtputf8=config.subscribers.smtputf8,
             signups_per_client=config.web.signups_per_client,
             signups_per_address=config.web.signups_per_address,
+            signups_per_domain=config.web.signups_per_domain,
             give_up_after=timedelta(hours=config.delivery.give_up_after),
             lease=timedelta(seconds=config.delivery.lease_seconds),
             host=config.web.host,

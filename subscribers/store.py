@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from subscribers import outbox
+from subscribers import outbox, signups
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
@@ -50,6 +50,7 @@ class SignUp(enum.StrEnum):
     ALREADY_CONFIRMED = "already-confirmed"
     SUPPRESSED = "suppressed"
     CONFIRMED = "confirmed"
+    LIMITED = "limited"  # dropped: its mailbox or domain had its hourly share of sign-ups
 
 
 class Action(enum.StrEnum):
@@ -95,26 +96,46 @@ class SubscriberStore:
         An unsubscribed or bounced address starts a new subscription (new nonce) only when
         `restart_suppressed`: true for the person at the form, false for an admin's import.
         """
-        return self._retry(lambda conn, index: self._sign_up(conn, address, index, consent,
-                                                             restart_suppressed), address)
+        return self._retry(lambda conn, index: self._sign_up(
+            conn, index, self.crypto.seal(address.deliver, index), consent, restart_suppressed), address)
 
-    def sign_up_many(self, requests: Sequence[tuple[Address, Consent]]) -> list[SignUp]:
-        """Several sign-ups from the form in one transaction: one COMMIT for a whole burst.
+    def queue_sign_ups(self, requests: Sequence[tuple[Address, Consent]]) -> list[None]:
+        """Queue sign-ups from the form for the worker: one INSERT for a burst, whatever the addresses are."""
+        now = self.now()
+        queued = []
+        for address, consent in requests:
+            index = self.crypto.blind_index(address.lookup)
+            queued.append(signups.Queued(index, self.crypto.seal(address.deliver, index), consent.form,
+                                         consent.text_version, now))
+        with _database(), self.engine.begin() as conn:
+            signups.append(conn, queued)
+        return [None] * len(queued)
 
-        If another process added one of the addresses meanwhile, they are done again one by one.
+    def act_on_sign_ups(self, limit: int, admit: Callable[[str], bool] = lambda address: True) -> list[SignUp]:
+        """Do what up to `limit` queued sign-ups ask, oldest first, in one transaction; [] when none wait.
+
+        `admit(address)` may refuse one (rate limits): it is then dropped as LIMITED. If another worker
+        added one of the addresses meanwhile, the transaction is rolled back and done again.
         """
         with _database():
-            try:
-                with self.engine.begin() as conn:
-                    return [self._sign_up(conn, address, self.crypto.blind_index(address.lookup), consent, True)
-                            for address, consent in requests]
-            except (IntegrityError, _Raced):
-                pass
-        return [self.sign_up(address, consent) for address, consent in requests]
+            for _ in range(_ATTEMPTS):
+                try:
+                    with self.engine.begin() as conn:
+                        return [self._act_on(conn, queued, admit) for queued in signups.take(conn, limit)]
+                except (IntegrityError, _Raced):
+                    continue
+        raise StoreError("the same addresses are being signed up by several workers at once; try again")
+
+    def _act_on(self, conn: Connection, queued: signups.Queued, admit: Callable[[str], bool]) -> SignUp:
+        if not admit(self.crypto.open(queued.address, queued.blind_index)):
+            return SignUp.LIMITED
+        consent = Consent(queued.consent_form, queued.consent_text_version)
+        return self._sign_up(conn, queued.blind_index, queued.address, consent, restart_suppressed=True)
 
     def add_confirmed(self, address: Address, consent: Consent) -> SignUp:
         """Record an address whose consent was given elsewhere; suppressed addresses stay suppressed."""
-        return self._retry(lambda conn, index: self._add_confirmed(conn, address, index, consent), address)
+        return self._retry(lambda conn, index: self._add_confirmed(
+            conn, index, self.crypto.seal(address.deliver, index), consent), address)
 
     def confirm(self, subscriber_id: int, nonce: str) -> Action:
         """Confirm a pending subscription; confirming twice, or twice at once, confirms once."""
@@ -147,9 +168,10 @@ class SubscriberStore:
         return None if status is None else Status(status)
 
     def erase(self, address: Address) -> bool:
-        """Delete every trace of an address (its row, its suppression, its queued mail)."""
+        """Delete every trace of an address (its row, its suppression, its queued mail and sign-ups)."""
         index = self.crypto.blind_index(address.lookup)
         with _database(), self.engine.begin() as conn:
+            signups.forget(conn, index)
             return conn.execute(delete(T).where(T.c.blind_index == index)).rowcount == 1
 
     def counts(self) -> dict[Status, int]:
@@ -212,12 +234,12 @@ class SubscriberStore:
                     continue  # the same address arrived twice at once: read the winner's row
         raise StoreError("the same address is being changed by many requests at once; try again")
 
-    def _sign_up(self, conn: Connection, address: Address, index: str, consent: Consent,
+    def _sign_up(self, conn: Connection, index: str, sealed: bytes, consent: Consent,
                  restart_suppressed: bool) -> SignUp:
         now = self.now()
         row = conn.execute(_FIND, {"index": index}).first()
         if row is None:
-            values = self._fresh(address, index, consent, now) | {"status": Status.PENDING, "mailed_at": now}
+            values = self._fresh(sealed, index, consent, now) | {"status": Status.PENDING, "mailed_at": now}
             outbox.queue(conn, conn.execute(_ADD, values).scalar_one(), now)
             return SignUp.NEW
         status = Status(row.status)
@@ -232,7 +254,7 @@ class SubscriberStore:
             return SignUp.MAILED_AGAIN
         if not restart_suppressed:
             return SignUp.SUPPRESSED
-        values = self._fresh(address, index, consent, now) | {
+        values = self._fresh(sealed, index, consent, now) | {
             "status": Status.PENDING, "mailed_at": now, "consent_at": None, "confirmed_at": None}
         values.pop("created_at")
         if conn.execute(update(T).where(T.c.id == row.id, T.c.status == status)
@@ -241,12 +263,12 @@ class SubscriberStore:
         outbox.queue(conn, row.id, now)
         return SignUp.RESTARTED
 
-    def _add_confirmed(self, conn: Connection, address: Address, index: str, consent: Consent) -> SignUp:
+    def _add_confirmed(self, conn: Connection, index: str, sealed: bytes, consent: Consent) -> SignUp:
         now = self.now()
         row = conn.execute(_FIND, {"index": index}).first()
         confirmed = {"status": Status.CONFIRMED, "consent_at": now, "confirmed_at": now}
         if row is None:
-            conn.execute(_ADD, self._fresh(address, index, consent, now) | confirmed)
+            conn.execute(_ADD, self._fresh(sealed, index, consent, now) | confirmed)
             return SignUp.CONFIRMED
         status = Status(row.status)
         if status in SUPPRESSED:
@@ -261,8 +283,8 @@ class SubscriberStore:
         outbox.cancel(conn, row.id, now)
         return SignUp.CONFIRMED
 
-    def _fresh(self, address: Address, index: str, consent: Consent, now: datetime) -> dict[str, Any]:
-        return {"blind_index": index, "address": self.crypto.seal(address.deliver, index),
+    def _fresh(self, sealed: bytes, index: str, consent: Consent, now: datetime) -> dict[str, Any]:
+        return {"blind_index": index, "address": sealed,
                 "nonce": new_nonce(), "consent_form": consent.form,
                 "consent_text_version": consent.text_version, "consent_note": consent.note,
                 "signed_up_at": now, "created_at": now, "updated_at": now}

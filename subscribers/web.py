@@ -1,7 +1,9 @@
 """The sign-up endpoint: the form, double opt-in, one-click unsubscribe, health.
 
 `POST /subscribe` answers alike for a new, pending, confirmed, unsubscribed or undeliverable address,
-so nobody can learn from it who is on the list. Confirm and unsubscribe act only on POST.
+and does the same work for each (it queues the sign-up and wakes the worker, which finds out the rest),
+so nobody can learn from its answer or its timing who is on the list. Confirm and unsubscribe act only
+on POST.
 """
 
 from __future__ import annotations
@@ -27,11 +29,10 @@ from subscribers.guard import Guard
 from subscribers.pages import Pages, json_answer
 from subscribers.ratelimit import RateLimiter, client_key
 from subscribers.side import Subscribers
-from subscribers.store import Action, Consent, SignUp
+from subscribers.store import Action, Consent
 from subscribers.tokens import Claims, Purpose
 
 log = logging.getLogger("subscribers.web")
-MAILED = (SignUp.NEW, SignUp.MAILED_AGAIN, SignUp.RESTARTED)
 CHECK_INBOX = ("Check your inbox",
                ("If this address can receive email, a message is on its way with a link to confirm. "
                 "Nothing else is sent until you press the button behind that link.",
@@ -47,14 +48,14 @@ class Endpoint:
         self.pages = pages
         self.wake = wake or (lambda: None)
         self.blocking = blocking or Blocking(side.engine)
-        settings = side.settings
         # The side's clock, so that tests that freeze it get limits that do not drift across a minute.
         clock = lambda: side.now().timestamp()  # noqa: E731
-        self.per_client = RateLimiter(settings.signups_per_client, 60.0, clock=clock)
-        self.per_address = RateLimiter(settings.signups_per_address, 3600.0, clock=clock)
+        # Per client only: a limit per address or mailbox would answer differently once someone else had
+        # submitted it. Those limits apply where the worker decides on the email (MailboxLimits).
+        self.per_client = RateLimiter(side.settings.signups_per_client, 60.0, clock=clock)
         self.consent = Consent(form="web-signup", text_version=pages.signup_version)
-        self.signups: GroupCommit[tuple[Address, Consent], SignUp] = GroupCommit(
-            side.store.sign_up_many, self.blocking)
+        self.signups: GroupCommit[tuple[Address, Consent], None] = GroupCommit(
+            side.store.queue_sign_ups, self.blocking)
 
     async def home(self, request: Request) -> Response:
         return self.pages.signup()
@@ -97,12 +98,8 @@ class Endpoint:
                 return self._accepted(as_json)
             return (json_answer({"error": error.reason, "field": "email"}, 400) if as_json
                     else self.pages.signup(status=400, error=error.reason))
-        wait = self.per_address.hit(self.side.crypto.blind_index(address.lookup))
-        if wait:
-            return self._too_many(wait, as_json)
-        outcome = await self.signups.submit((address, self.consent))
-        if outcome in MAILED:
-            self.wake()
+        await self.signups.submit((address, self.consent))
+        self.wake()
         return self._accepted(as_json)
 
     async def confirm_page(self, request: Request) -> Response:
@@ -170,7 +167,7 @@ class Endpoint:
 
     def _too_many(self, wait: int, as_json: bool) -> Response:
         headers = {"Retry-After": str(wait)}
-        text_ = f"Too many sign-ups from here or for this address. Please try again in {_minutes(wait)}."
+        text_ = f"Too many sign-ups from here. Please try again in {_minutes(wait)}."
         if as_json:
             return json_answer({"error": text_}, 429, headers)
         return self.pages.message("Please wait a moment", (text_,), status=429, headers=headers, back=True)

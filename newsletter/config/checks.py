@@ -124,6 +124,7 @@ CHECKS: dict[str, Check] = {
     "web.base_url": _base_url,
     "web.signups_per_client": _between(1),
     "web.signups_per_address": _between(1),
+    "web.signups_per_domain": _between(1),
     "schedule.cron": _cron,
     "schedule.timezone": _timezone,
     "schedule.catch_up_hours": _between(1, 168),

@@ -93,7 +93,8 @@ class WebSettings:
     port: int = setting(8080, "Port the sign-up endpoint listens on.")
     base_url: str = setting("http://localhost:8080", "Public URL of the endpoint; every link in every email.")
     signups_per_client: int = setting(20, "Sign-ups a minute from one client (IPv4 address or IPv6 /64).")
-    signups_per_address: int = setting(5, "Sign-ups an hour for one address.")
+    signups_per_address: int = setting(5, "Sign-ups an hour acted on for one mailbox (name+tag@ is name@).")
+    signups_per_domain: int = setting(200, "Sign-ups an hour acted on for one domain.")
 
 
 @dataclass(frozen=True)

@@ -198,18 +198,46 @@ def test_pending_addresses_are_only_given_for_pending_subscribers(side: Subscrib
     assert side.store.pending_addresses([alice.id]) == {}
 
 
-def test_a_burst_of_sign_ups_goes_in_together_and_repeats_inside_it_count_once(side: Subscribers,
-                                                                                engine: Engine) -> None:
-    assert side.store.sign_up_many([(ALICE, WEB), (BOB, WEB), (parse("ALICE@example.org"), WEB)]) == [
-        SignUp.NEW, SignUp.NEW, SignUp.RECENTLY_MAILED]
+def test_queued_sign_ups_are_acted_on_together_and_repeats_among_them_count_once(side: Subscribers,
+                                                                                  engine: Engine) -> None:
+    side.store.queue_sign_ups([(ALICE, WEB), (BOB, WEB), (parse("ALICE@example.org"), WEB)])
+    assert row(engine, side) is None  # nothing is decided until the worker acts
+    assert side.store.act_on_sign_ups(10) == [SignUp.NEW, SignUp.NEW, SignUp.RECENTLY_MAILED]
+    assert side.store.act_on_sign_ups(10) == []
+    assert row(engine, side).consent_text_version == "signup-0123456789ab"
     assert len(mails(engine)) == 2
 
 
-def test_bursts_racing_on_the_same_addresses_make_one_row_and_one_mail_each(side: Subscribers,
-                                                                            engine: Engine) -> None:
+def test_a_sign_up_the_limits_refuse_is_dropped_and_leaves_nothing(side: Subscribers, engine: Engine) -> None:
+    side.store.queue_sign_ups([(ALICE, WEB), (BOB, WEB)])
+    assert side.store.act_on_sign_ups(10, admit=lambda address: address.startswith("bob")) == [
+        SignUp.LIMITED, SignUp.NEW]
+    assert row(engine, side) is None
+    assert len(mails(engine)) == 1
+
+
+def test_workers_racing_on_the_same_queued_addresses_make_one_row_and_one_mail_each(side: Subscribers,
+                                                                                    engine: Engine) -> None:
     burst = [(parse(f"reader{n}@example.org"), WEB) for n in range(10)]
+    for _ in range(4):
+        side.store.queue_sign_ups(burst)
     with ThreadPoolExecutor(4) as pool:
-        outcomes = [o for result in pool.map(lambda _: side.store.sign_up_many(burst), range(4)) for o in result]
+        outcomes = [o for result in pool.map(lambda _: _drain(side), range(4)) for o in result]
+    assert len(outcomes) == 40
     assert outcomes.count(SignUp.NEW) == 10
     assert side.store.counts()[Status.PENDING] == 10
     assert len(mails(engine)) == 10
+
+
+def _drain(side: Subscribers) -> list[SignUp]:
+    done: list[SignUp] = []
+    while outcomes := side.store.act_on_sign_ups(3):
+        done += outcomes
+    return done
+
+
+def test_erase_also_drops_the_addresses_sign_ups_still_waiting(side: Subscribers, engine: Engine) -> None:
+    side.store.queue_sign_ups([(ALICE, WEB), (BOB, WEB)])
+    side.store.erase(ALICE)
+    assert side.store.act_on_sign_ups(10) == [SignUp.NEW]
+    assert row(engine, side) is None

@@ -116,8 +116,7 @@ def test_health_says_ok_while_the_database_answers(client: TestClient) -> None:
 def test_a_database_failure_shows_a_page_without_a_trace_or_an_address(
         side: Subscribers, config: Config, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE outbox"))
-        conn.execute(text("DROP TABLE subscribers"))
+        conn.execute(text("DROP TABLE signups"))
     with caplog.at_level(logging.ERROR), client_for(side, config) as client:
         response = sign_up(client, "alice@example.org")
     assert response.status_code == 503

@@ -20,7 +20,7 @@ TABLE_MODULES = (newsletter.content.tables, newsletter.issues.tables, newsletter
 def test_every_table_class_is_in_the_metadata_the_test_compares() -> None:
     declared = {mapper.class_.__tablename__ for mapper in Base.registry.mappers}
     assert declared == set(Base.metadata.tables) == {
-        "excerpts", "issues", "issue_excerpts", "deliveries", "subscribers", "outbox"}
+        "excerpts", "issues", "issue_excerpts", "deliveries", "subscribers", "signups", "outbox"}
     assert {mapper.class_.__module__ for mapper in Base.registry.mappers} == {m.__name__ for m in TABLE_MODULES}
 
 

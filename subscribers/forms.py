@@ -7,7 +7,7 @@ address holding U+FFFD would be confirmed and then fail every week).
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,6 +19,32 @@ MAX_BODY = 16 * 1024
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 NOT_UTF8 = "The form did not arrive as UTF-8 text. Please type the address again and send it."
+
+
+# Fetch Metadata values of a request made by this site's own page, or typed in by the person.
+_OWN_FETCHES = frozenset({"same-origin", "none"})
+
+
+def posted_from_elsewhere(request: Request, base_url: str) -> bool:
+    """Whether the browser says this POST came from another site's page.
+
+    Sec-Fetch-Site decides when the browser sends it. Older browsers send only Origin, and as "null"
+    for our own page (it asks for no referrer), so "null" and no Origin at all pass; an Origin that is
+    neither `base_url`'s nor the one the request was addressed to does not. Clients that are not
+    browsers send neither, and still need a form token.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site.strip().lower() not in _OWN_FETCHES
+    origin = request.headers.get("origin", "null").strip().lower().rstrip("/")
+    if origin == "null":
+        return False
+    return origin not in {_origin(base_url), _origin(str(request.url))}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def posted_json(request: Request) -> bool:

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 from subscribers.addresses import Address
 from subscribers.blocking import Blocking
 from subscribers.errors import AddressError, SubscriberError, TokenError
-from subscribers.forms import MAX_BODY, posted_json, read_fields
+from subscribers.forms import MAX_BODY, posted_from_elsewhere, posted_json, read_fields
 from subscribers.group_commit import GroupCommit
 from subscribers.guard import Guard
 from subscribers.pages import Pages, json_answer
@@ -79,6 +79,11 @@ class Endpoint:
         wait = self.per_client.hit(client_key(request.client.host if request.client else None))
         if wait:
             return self._too_many(wait, as_json)
+        if posted_from_elsewhere(request, self.side.settings.base_url):
+            problem = ("This form can only be sent from its own page on this site. Open the sign-up page "
+                       "and send it from there.")
+            return (json_answer({"error": problem}, 403) if as_json
+                    else self.pages.signup(status=403, problem=problem))
         fields = await read_fields(request)
         if fields.get("website"):
             return self._accepted(as_json)  # the honeypot: answer as usual, keep nothing

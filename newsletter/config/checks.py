@@ -125,6 +125,7 @@ CHECKS: dict[str, Check] = {
     "web.signups_per_client": _between(1),
     "web.signups_per_address": _between(1),
     "web.signups_per_domain": _between(1),
+    "web.form_minutes": _between(5, 1440),
     "schedule.cron": _cron,
     "schedule.timezone": _timezone,
     "schedule.catch_up_hours": _between(1, 168),

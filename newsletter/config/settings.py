@@ -95,6 +95,7 @@ class WebSettings:
     signups_per_client: int = setting(20, "Sign-ups a minute from one client (IPv4 address or IPv6 /64).")
     signups_per_address: int = setting(5, "Sign-ups an hour acted on for one mailbox (name+tag@ is name@).")
     signups_per_domain: int = setting(200, "Sign-ups an hour acted on for one domain.")
+    form_minutes: int = setting(60, "Minutes a sign-up form stays good after it was served.")
 
 
 @dataclass(frozen=True)

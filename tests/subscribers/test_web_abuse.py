@@ -130,3 +130,42 @@ def test_one_domain_gets_at_most_its_own_higher_limit_of_emails_an_hour(side: Su
             sign_up(client, f"reader{n}@example.org")
     assert len(emails_sent(side, config, tmp_path / "outbox")) == 12
     assert sum(side.store.counts().values()) == 12  # the rest were dropped, not stored
+
+
+def test_a_form_token_is_good_for_form_minutes_only(side: Subscribers, config: Config, clock: Clock) -> None:
+    assert config.web.form_minutes == 60
+    with client_for(side, config) as client:
+        token = form_token(client)
+        clock.advance(minutes=59)
+        assert client.post("/subscribe", data={"email": "a@example.org", "form_token": token}).status_code == 200
+        clock.advance(minutes=2)
+        late = client.post("/subscribe", data={"email": "b@example.org", "form_token": token})
+    assert late.status_code == 400
+    assert "This form was open too long or did not come from this site." in late.text
+
+
+@pytest.mark.parametrize("headers", [{"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"},
+                                     {"origin": "https://evil.example"},
+                                     {"origin": "http://news.example.org"}],
+                         ids=["fetch-cross-site", "fetch-same-site", "other-origin", "other-scheme"])
+def test_a_cross_site_post_is_refused_even_with_a_genuine_token(side: Subscribers, config: Config,
+                                                                headers: dict[str, str]) -> None:
+    wakes = Wakes()
+    with client_for(side, config, wakes) as client:
+        response = client.post("/subscribe", data={"email": "victim@example.org", "form_token": form_token(client)},
+                               headers=headers)
+    assert response.status_code == 403
+    assert "only be sent from its own page" in response.text
+    assert wakes.count == 0
+
+
+@pytest.mark.parametrize("headers", [{"sec-fetch-site": "same-origin", "origin": "null"},
+                                     {"origin": "null"}, {"origin": "https://news.example.org"},
+                                     {"origin": "http://testserver"}, {}],
+                         ids=["fetch-same-origin", "null-origin", "base-url", "own-host", "none"])
+def test_a_post_from_the_sites_own_page_or_a_plain_client_is_taken(side: Subscribers, config: Config,
+                                                                   headers: dict[str, str]) -> None:
+    with client_for(side, config) as client:
+        response = client.post("/subscribe", data={"email": "reader@example.org", "form_token": form_token(client)},
+                               headers=headers)
+    assert response.status_code == 200

@@ -15,6 +15,7 @@ class SubscriberSettings:
 
     base_url: str
     pending: timedelta
+    resubscribe: timedelta  # an unsubscribed or bounced address gets at most one confirmation per this
     key_file: Path
     key: str
     dns_checks: bool
@@ -35,6 +36,7 @@ class SubscriberSettings:
         return cls(
             base_url=config.web.base_url.rstrip("/"),
             pending=timedelta(days=config.subscribers.pending_days),
+            resubscribe=timedelta(days=config.subscribers.resubscribe_days),
             key_file=config.path(config.privacy.key_file),
             key=config.privacy.key,
             dns_checks=config.subscribers.dns_checks,

@@ -30,7 +30,7 @@ class Subscribers:
         keys = load_keys(self.settings.key_file, self.settings.key)
         self.crypto = AddressCrypto(keys)
         self.signer = TokenSigner(keys.tokens)
-        self.store = SubscriberStore(engine, self.crypto, now)
+        self.store = SubscriberStore(engine, self.crypto, now, resubscribe_after=self.settings.resubscribe)
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)
 

@@ -20,14 +20,16 @@ from subscribers import outbox, signups
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
-from subscribers.tables import SUPPRESSED, Status, SubscriberRow, utcnow
+from subscribers.tables import SUPPRESSED, Status, SubscriberRow, as_utc, utcnow
 from subscribers.tokens import new_nonce
 
 T = cast(Table, SubscriberRow.__table__)
 RESEND_AFTER = timedelta(hours=1)
+RESUBSCRIBE_AFTER = timedelta(days=30)
 _ATTEMPTS = 3
 # The sign-up's statements, built once: SQLAlchemy then reuses their compiled form on every call.
-_FIND = select(T.c.id, T.c.status).where(T.c.blind_index == bindparam("index"))
+_FIND = select(T.c.id, T.c.status, T.c.mailed_at, T.c.unsubscribed_at, T.c.bounced_at).where(
+    T.c.blind_index == bindparam("index"))
 _ADD = insert(T).returning(T.c.id)
 
 
@@ -84,17 +86,20 @@ def confirmed_ids() -> Select[int]:
 class SubscriberStore:
     """The list on one database; `crypto` seals addresses and computes their blind index."""
 
-    def __init__(self, engine: Engine, crypto: AddressCrypto,
-                 now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, engine: Engine, crypto: AddressCrypto, now: Callable[[], datetime] = utcnow, *,
+                 resubscribe_after: timedelta = RESUBSCRIBE_AFTER) -> None:
         self.engine = engine
         self.crypto = crypto
         self.now = now
+        self.resubscribe_after = resubscribe_after
 
     def sign_up(self, address: Address, consent: Consent, *, restart_suppressed: bool = True) -> SignUp:
         """Record a sign-up and queue a confirmation email when one is due (at most one an hour).
 
         An unsubscribed or bounced address starts a new subscription (new nonce) only when
-        `restart_suppressed`: true for the person at the form, false for an admin's import.
+        `restart_suppressed`: true for the person at the form, false for an admin's import. Even then it
+        gets at most one confirmation email per `resubscribe_after` until it is confirmed: the first
+        after it left, then no other within that period, so a form cannot be used to mail it again and again.
         """
         return self._retry(lambda conn, index: self._sign_up(
             conn, index, self.crypto.seal(address.deliver, index), consent, restart_suppressed), address)
@@ -245,14 +250,17 @@ class SubscriberStore:
         status = Status(row.status)
         if status is Status.CONFIRMED:
             return SignUp.ALREADY_CONFIRMED
+        left_at = max((as_utc(t) for t in (row.unsubscribed_at, row.bounced_at) if t is not None), default=None)
         if status is Status.PENDING:
-            due = or_(T.c.mailed_at.is_(None), T.c.mailed_at <= now - RESEND_AFTER)
+            # A sign-up that brought back a suppressed address was its one email for the period.
+            wait = RESEND_AFTER if left_at is None else self.resubscribe_after
+            due = or_(T.c.mailed_at.is_(None), T.c.mailed_at <= now - wait)
             if conn.execute(update(T).where(T.c.id == row.id, T.c.status == Status.PENDING, due)
                             .values(mailed_at=now, signed_up_at=now, updated_at=now)).rowcount == 0:
                 return SignUp.RECENTLY_MAILED
             outbox.queue(conn, row.id, now)
             return SignUp.MAILED_AGAIN
-        if not restart_suppressed:
+        if not restart_suppressed or self._mailed_since_leaving(row.mailed_at, left_at, now):
             return SignUp.SUPPRESSED
         values = self._fresh(sealed, index, consent, now) | {
             "status": Status.PENDING, "mailed_at": now, "consent_at": None, "confirmed_at": None}
@@ -262,6 +270,13 @@ class SubscriberStore:
             raise _Raced
         outbox.queue(conn, row.id, now)
         return SignUp.RESTARTED
+
+    def _mailed_since_leaving(self, mailed_at: datetime | None, left_at: datetime | None, now: datetime) -> bool:
+        """Whether a confirmation went out after the address left, within the current period."""
+        if mailed_at is None or left_at is None:
+            return False
+        mailed = as_utc(mailed_at)
+        return mailed > left_at and mailed > now - self.resubscribe_after
 
     def _add_confirmed(self, conn: Connection, index: str, sealed: bytes, consent: Consent) -> SignUp:
         now = self.now()

@@ -131,6 +131,7 @@ CHECKS: dict[str, Check] = {
     "schedule.catch_up_hours": _between(1, 168),
     "schedule.retry_minutes": _between(1, 1440),
     "subscribers.pending_days": _between(1),
+    "subscribers.resubscribe_days": _between(1, 3650),
     "privacy.key_file": _not_empty,
     "logging.format": _one_of("keyvalue", "json"),
     "logging.level": _one_of("debug", "info", "warning", "error"),

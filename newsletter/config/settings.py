@@ -112,6 +112,8 @@ class ScheduleSettings:
 @dataclass(frozen=True)
 class SubscribersSettings:
     pending_days: int = setting(7, "Unconfirmed sign-ups older than this many days are purged.")
+    resubscribe_days: int = setting(30, "An unsubscribed or bounced address signed up again gets at most one "
+                                    "confirmation email per this many days.")
     dns_checks: bool = setting(False, "Check that an address's domain accepts mail (DNS) at sign-up.")
     smtputf8: bool = setting(False, "Accept new addresses with letters outside ASCII before the @ "
                              "(only if the relay offers SMTPUTF8, which they need).")

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from subscribers.addresses import parse
@@ -49,6 +50,31 @@ def test_signing_up_again_mails_at_most_once_an_hour(side: Subscribers, engine: 
     clock.advance(minutes=1)
     assert side.store.sign_up(ALICE, WEB) is SignUp.MAILED_AGAIN
     assert len(mails(engine)) == 2
+
+
+@pytest.mark.parametrize("left", ["unsubscribed", "bounced"])
+def test_a_suppressed_address_gets_one_confirmation_per_resubscribe_period(side: Subscribers, engine: Engine,
+                                                                           clock: Clock, left: str) -> None:
+    assert side.settings.resubscribe == timedelta(days=30)
+    side.store.sign_up(ALICE, WEB)
+    first = row(engine, side)
+    side.store.confirm(first.id, first.nonce)
+    if left == "unsubscribed":
+        side.store.unsubscribe(first.id, first.nonce)
+    else:
+        side.store.mark_bounced([first.id])
+    clock.advance(days=1)
+    assert side.store.sign_up(ALICE, WEB) is SignUp.RESTARTED  # a new confirmation: the only way back
+    clock.advance(hours=2)
+    assert side.store.sign_up(ALICE, WEB) is SignUp.RECENTLY_MAILED  # not one an hour, as for a new address
+    clock.advance(days=8)
+    side.store.purge(side.settings.pending)  # nobody confirmed: suppressed again
+    assert row(engine, side).status == left
+    assert side.store.sign_up(ALICE, WEB) is SignUp.SUPPRESSED
+    clock.advance(days=22)  # 30 days after the last confirmation email
+    assert side.store.sign_up(ALICE, WEB) is SignUp.RESTARTED
+    # One confirmation for each period (the first sign-up's, long finished, was forgotten by the purge).
+    assert [state for _, state in mails(engine)] == [MailState.PENDING, MailState.PENDING]
 
 
 def test_a_confirmed_subscriber_who_signs_up_again_gets_nothing(side: Subscribers, engine: Engine) -> None:

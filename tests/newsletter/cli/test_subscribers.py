@@ -89,7 +89,8 @@ def test_stats_json_is_one_object(runner: CliRunner, config_path: Path, filled: 
 @pytest.mark.parametrize(("address", "output", "code"), [
     ("ANN@example.org", "pending: signed up, has not confirmed yet\n", 0),
     ("cat@example.org", "confirmed: receives the newsletter\n", 0),
-    ("dan@example.org", "unsubscribed: kept only as a one-way fingerprint, never mailed\n", 0),
+    ("dan@example.org", "unsubscribed: kept only as a one-way fingerprint; never sent an issue, and a "
+                        "confirmation email only if signed up again on the form\n", 0),
     ("eve@example.org", "not on the list\n", 1),
 ], ids=["pending", "confirmed", "unsubscribed", "unknown"])
 def test_lookup_tells_the_status_of_one_address(runner: CliRunner, config_path: Path, filled: Subscribers,

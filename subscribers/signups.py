@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
 
-from subscribers.tables import SignupRow
+from subscribers.tables import SignupRow, utcnow
 
 SIGNUPS = cast(Table, SignupRow.__table__)
 _ADD = insert(SIGNUPS)  # built once: its compiled form is reused by every burst
+_PROBE = {"blind_index": "health-check", "address": b"", "consent_form": "health", "consent_text_version": "-"}
 
 
 @dataclass(frozen=True, repr=False)
@@ -57,3 +58,23 @@ def take(conn: Connection, limit: int) -> list[Queued]:
 def forget(conn: Connection, blind_index: str) -> None:
     """Drop the waiting sign-ups of one address (it is being erased)."""
     conn.execute(delete(SIGNUPS).where(SIGNUPS.c.blind_index == blind_index))
+
+
+def check_writable(engine: Engine, wait_ms: int) -> None:
+    """Raise unless a sign-up could be queued right now: the same INSERT, rolled back.
+
+    Reads go on while another process holds SQLite's write lock, so only a write tells; it gives up
+    after `wait_ms` instead of the usual lock wait, so that a monitor gets its answer in time.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            previous = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+        else:
+            conn.execute(text(f"SET LOCAL lock_timeout = {int(wait_ms)}"))
+        try:
+            conn.execute(_ADD, {**_PROBE, "created_at": utcnow()})
+        finally:
+            conn.rollback()
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={previous}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 from collections.abc import Callable
@@ -89,6 +90,16 @@ def _timezone(value: Any) -> str | None:
     return None
 
 
+def _networks(value: Any) -> str | None:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return ("must list IP addresses or networks of your reverse proxies, such as 127.0.0.1 or "
+                    "10.0.0.0/8 (a name or '*' would let clients choose the address they are counted under)")
+    return None
+
+
 def _not_empty(value: Any) -> str | None:
     return None if value.strip() else "must not be empty"
 
@@ -126,6 +137,7 @@ CHECKS: dict[str, Check] = {
     "web.signups_per_address": _between(1),
     "web.signups_per_domain": _between(1),
     "web.form_minutes": _between(5, 1440),
+    "web.trusted_proxies": _networks,
     "schedule.cron": _cron,
     "schedule.timezone": _timezone,
     "schedule.catch_up_hours": _between(1, 168),

@@ -96,6 +96,8 @@ class WebSettings:
     signups_per_address: int = setting(5, "Sign-ups an hour acted on for one mailbox (name+tag@ is name@).")
     signups_per_domain: int = setting(200, "Sign-ups an hour acted on for one domain.")
     form_minutes: int = setting(60, "Minutes a sign-up form stays good after it was served.")
+    trusted_proxies: list[str] = setting([], "Reverse proxies (IP addresses or networks) whose X-Forwarded-For "
+                                         "names the client; none by default.")
 
 
 @dataclass(frozen=True)

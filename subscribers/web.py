@@ -196,7 +196,7 @@ def _minutes(seconds: int) -> str:
 
 def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
                blocking: Blocking | None = None, routes: Sequence[BaseRoute] = ()) -> ASGIApp:
-    """The endpoint as an ASGI app; `wake` is called when a sign-up queued a confirmation email.
+    """The endpoint as an ASGI app; `wake` is called for every sign-up queued for the worker.
 
     `routes` are the site's other pages (the service adds the archive), served with the same error pages
     and security headers.

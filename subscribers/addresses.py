@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -12,6 +13,12 @@ from subscribers.errors import AddressError
 
 # RFC 5321 allows 254 characters in a path; anything much longer is refused before any parsing.
 MAX_LENGTH = 254
+# RFC 5321 4.5.3.1.1: the local part is at most 64 octets; servers may refuse longer ones.
+MAX_LOCAL_OCTETS = 64
+# RFC 2047 encoded words belong in headers' display text; as an "address" they are a header pasted in.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bq]\?[^?\s]*\?=", re.IGNORECASE)
+NEEDS_SMTPUTF8 = ("This address has letters outside a-z before the @, and our mail server cannot deliver to "
+                  "such addresses. Please use an address with plain letters before the @.")
 # Alphabets whose letters pass for each other; one part of an address mixing them is a look-alike.
 _CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"})
 
@@ -28,13 +35,15 @@ class Address:
         return "Address(<hidden>)"
 
 
-def parse(text: str, *, dns_checks: bool = False, dns_timeout: int = 5) -> Address:
+def parse(text: str, *, dns_checks: bool = False, dns_timeout: int = 5, smtputf8: bool = True) -> Address:
     """The address in `text`, or AddressError saying what is wrong.
 
     Args:
         text: what someone typed or a file held; surrounding white space is ignored.
         dns_checks: also ask DNS whether the domain accepts mail.
         dns_timeout: seconds to wait for DNS.
+        smtputf8: accept a local part that is not ASCII, which only a relay offering SMTPUTF8 can deliver
+            (an international domain alone is fine either way: it travels in its xn-- form).
 
     Raises:
         AddressError: `plausible` is False for text that is not an address at all (show the reason),
@@ -46,6 +55,8 @@ def parse(text: str, *, dns_checks: bool = False, dns_timeout: int = 5) -> Addre
         valid = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as error:
         raise AddressError(_reason(error), plausible=_special_use(candidate)) from None
+    if valid.smtputf8 and not smtputf8:
+        raise AddressError(NEEDS_SMTPUTF8)
     if dns_checks:
         resolver = email_validator.caching_resolver(timeout=dns_timeout)
         try:
@@ -76,6 +87,12 @@ def _precheck(candidate: str) -> None:
     if at_signs > 1:
         raise AddressError("An email address has exactly one @ sign.")
     local, domain = candidate.split("@")
+    if _ENCODED_WORD.search(local):
+        raise AddressError("That is an encoded word (=?charset?encoding?text?=), not an email address; "
+                           "type the address itself.")
+    octets = len(local.encode("utf-8", "surrogatepass"))
+    if octets > MAX_LOCAL_OCTETS:
+        raise AddressError(f"The part before the @ is too long: at most {MAX_LOCAL_OCTETS} bytes (here {octets}).")
     for part in (local, *domain.split(".")):
         if unicodedata.normalize("NFKC", part) != unicodedata.normalize("NFC", part):
             raise AddressError("The address uses full-width or other stand-in forms of letters; "

@@ -10,6 +10,7 @@ import logging
 import traceback
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("subscribers.web")
@@ -58,6 +59,8 @@ class Guard:
 
         try:
             await self.app(scope, counted, secured)
+        except ClientDisconnect:  # nothing went wrong here: there is nobody left to answer
+            log.info("%s %s: the client went away mid-request", scope.get("method"), scope.get("path"))
         except Exception as error:  # Starlette has already answered with the 500 page
             where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
                                 for f in reversed(traceback.extract_tb(error.__traceback__)[-4:]))

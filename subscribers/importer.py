@@ -114,7 +114,7 @@ def import_file(side: Subscribers, path: Path, *, consent_note: str | None,
                           note=check_note(consent_note))
     for number, text in lines(path):
         try:
-            address = side.parse(text)
+            address = side.parse(text, new=True)
         except AddressError as error:
             report.invalid.append((number, error.reason))
             on_invalid(number, error.reason)

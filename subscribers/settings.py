@@ -15,11 +15,14 @@ class SubscriberSettings:
 
     base_url: str
     pending: timedelta
+    resubscribe: timedelta  # an unsubscribed or bounced address gets at most one confirmation per this
     key_file: Path
     key: str
     dns_checks: bool
+    smtputf8: bool  # accept new addresses whose local part is not ASCII
     signups_per_client: int   # per minute, from one client (IPv4 address or IPv6 /64)
-    signups_per_address: int  # per hour, for one address
+    signups_per_address: int  # per hour, for one mailbox (name+tag@ is name@)
+    signups_per_domain: int   # per hour, for one domain
     give_up_after: timedelta
     lease: timedelta
     host: str
@@ -33,11 +36,14 @@ class SubscriberSettings:
         return cls(
             base_url=config.web.base_url.rstrip("/"),
             pending=timedelta(days=config.subscribers.pending_days),
+            resubscribe=timedelta(days=config.subscribers.resubscribe_days),
             key_file=config.path(config.privacy.key_file),
             key=config.privacy.key,
             dns_checks=config.subscribers.dns_checks,
+            smtputf8=config.subscribers.smtputf8,
             signups_per_client=config.web.signups_per_client,
             signups_per_address=config.web.signups_per_address,
+            signups_per_domain=config.web.signups_per_domain,
             give_up_after=timedelta(hours=config.delivery.give_up_after),
             lease=timedelta(seconds=config.delivery.lease_seconds),
             host=config.web.host,

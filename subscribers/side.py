@@ -34,13 +34,17 @@ class Subscribers:
         key_check.verify(engine, keys, key_origin(self.settings))
         self.crypto = AddressCrypto(keys)
         self.signer = TokenSigner(keys.tokens)
-        self.store = SubscriberStore(engine, self.crypto, now)
+        self.store = SubscriberStore(engine, self.crypto, now, resubscribe_after=self.settings.resubscribe)
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)
 
-    def parse(self, text: str) -> Address:
-        """An address as the settings want it checked (DNS or not)."""
-        return parse(text, dns_checks=self.settings.dns_checks)
+    def parse(self, text: str, *, new: bool = False) -> Address:
+        """An address as the settings want it checked (DNS or not).
+
+        `new` for an address joining the list (sign-up, import): only then do the rules for what the
+        relay can deliver apply, so that an address stored earlier can still be looked up and erased.
+        """
+        return parse(text, dns_checks=self.settings.dns_checks, smtputf8=self.settings.smtputf8 or not new)
 
 
 def key_origin(settings: SubscriberSettings) -> str:

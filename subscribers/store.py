@@ -16,18 +16,20 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from subscribers import outbox
+from subscribers import outbox, signups
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
-from subscribers.tables import SUPPRESSED, Status, SubscriberRow, utcnow
+from subscribers.tables import SUPPRESSED, Status, SubscriberRow, as_utc, utcnow
 from subscribers.tokens import new_nonce
 
 T = cast(Table, SubscriberRow.__table__)
 RESEND_AFTER = timedelta(hours=1)
+RESUBSCRIBE_AFTER = timedelta(days=30)
 _ATTEMPTS = 3
 # The sign-up's statements, built once: SQLAlchemy then reuses their compiled form on every call.
-_FIND = select(T.c.id, T.c.status).where(T.c.blind_index == bindparam("index"))
+_FIND = select(T.c.id, T.c.status, T.c.mailed_at, T.c.unsubscribed_at, T.c.bounced_at).where(
+    T.c.blind_index == bindparam("index"))
 _ADD = insert(T).returning(T.c.id)
 
 
@@ -50,6 +52,7 @@ class SignUp(enum.StrEnum):
     ALREADY_CONFIRMED = "already-confirmed"
     SUPPRESSED = "suppressed"
     CONFIRMED = "confirmed"
+    LIMITED = "limited"  # dropped: its mailbox or domain had its hourly share of sign-ups
 
 
 class Action(enum.StrEnum):
@@ -91,38 +94,61 @@ def sealed_sample(engine: Engine) -> tuple[bytes, str] | None:
 class SubscriberStore:
     """The list on one database; `crypto` seals addresses and computes their blind index."""
 
-    def __init__(self, engine: Engine, crypto: AddressCrypto,
-                 now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, engine: Engine, crypto: AddressCrypto, now: Callable[[], datetime] = utcnow, *,
+                 resubscribe_after: timedelta = RESUBSCRIBE_AFTER) -> None:
         self.engine = engine
         self.crypto = crypto
         self.now = now
+        self.resubscribe_after = resubscribe_after
 
     def sign_up(self, address: Address, consent: Consent, *, restart_suppressed: bool = True) -> SignUp:
         """Record a sign-up and queue a confirmation email when one is due (at most one an hour).
 
         An unsubscribed or bounced address starts a new subscription (new nonce) only when
-        `restart_suppressed`: true for the person at the form, false for an admin's import.
+        `restart_suppressed`: true for the person at the form, false for an admin's import. Even then it
+        gets at most one confirmation email per `resubscribe_after` until it is confirmed: the first
+        after it left, then no other within that period, so a form cannot be used to mail it again and again.
         """
-        return self._retry(lambda conn, index: self._sign_up(conn, address, index, consent,
-                                                             restart_suppressed), address)
+        return self._retry(lambda conn, index: self._sign_up(
+            conn, index, self.crypto.seal(address.deliver, index), consent, restart_suppressed), address)
 
-    def sign_up_many(self, requests: Sequence[tuple[Address, Consent]]) -> list[SignUp]:
-        """Several sign-ups from the form in one transaction: one COMMIT for a whole burst.
+    def queue_sign_ups(self, requests: Sequence[tuple[Address, Consent]]) -> list[None]:
+        """Queue sign-ups from the form for the worker: one INSERT for a burst, whatever the addresses are."""
+        now = self.now()
+        queued = []
+        for address, consent in requests:
+            index = self.crypto.blind_index(address.lookup)
+            queued.append(signups.Queued(index, self.crypto.seal(address.deliver, index), consent.form,
+                                         consent.text_version, now))
+        with _database(), self.engine.begin() as conn:
+            signups.append(conn, queued)
+        return [None] * len(queued)
 
-        If another process added one of the addresses meanwhile, they are done again one by one.
+    def act_on_sign_ups(self, limit: int, admit: Callable[[str], bool] = lambda address: True) -> list[SignUp]:
+        """Do what up to `limit` queued sign-ups ask, oldest first, in one transaction; [] when none wait.
+
+        `admit(address)` may refuse one (rate limits): it is then dropped as LIMITED. If another worker
+        added one of the addresses meanwhile, the transaction is rolled back and done again.
         """
         with _database():
-            try:
-                with self.engine.begin() as conn:
-                    return [self._sign_up(conn, address, self.crypto.blind_index(address.lookup), consent, True)
-                            for address, consent in requests]
-            except (IntegrityError, _Raced):
-                pass
-        return [self.sign_up(address, consent) for address, consent in requests]
+            for _ in range(_ATTEMPTS):
+                try:
+                    with self.engine.begin() as conn:
+                        return [self._act_on(conn, queued, admit) for queued in signups.take(conn, limit)]
+                except (IntegrityError, _Raced):
+                    continue
+        raise StoreError("the same addresses are being signed up by several workers at once; try again")
+
+    def _act_on(self, conn: Connection, queued: signups.Queued, admit: Callable[[str], bool]) -> SignUp:
+        if not admit(self.crypto.open(queued.address, queued.blind_index)):
+            return SignUp.LIMITED
+        consent = Consent(queued.consent_form, queued.consent_text_version)
+        return self._sign_up(conn, queued.blind_index, queued.address, consent, restart_suppressed=True)
 
     def add_confirmed(self, address: Address, consent: Consent) -> SignUp:
         """Record an address whose consent was given elsewhere; suppressed addresses stay suppressed."""
-        return self._retry(lambda conn, index: self._add_confirmed(conn, address, index, consent), address)
+        return self._retry(lambda conn, index: self._add_confirmed(
+            conn, index, self.crypto.seal(address.deliver, index), consent), address)
 
     def confirm(self, subscriber_id: int, nonce: str) -> Action:
         """Confirm a pending subscription; confirming twice, or twice at once, confirms once."""
@@ -161,13 +187,15 @@ class SubscriberStore:
             return conn.execute(select(T.c.id).where(T.c.blind_index == index)).scalar()
 
     def erase(self, address: Address) -> bool:
-        """Delete every trace of an address here (its row, its suppression, its queued mail).
+        """Delete every trace of an address here (its row, its suppression, its queued mail and
+        sign-ups).
 
         The ledger's rows are the caller's to delete first (`identify` gives the id): this side
         never reaches the pipeline's tables. The id is never given to anyone else (AUTOINCREMENT).
         """
         index = self.crypto.blind_index(address.lookup)
         with _database(), self.engine.begin() as conn:
+            signups.forget(conn, index)
             return conn.execute(delete(T).where(T.c.blind_index == index)).rowcount == 1
 
     def counts(self) -> dict[Status, int]:
@@ -230,27 +258,30 @@ class SubscriberStore:
                     continue  # the same address arrived twice at once: read the winner's row
         raise StoreError("the same address is being changed by many requests at once; try again")
 
-    def _sign_up(self, conn: Connection, address: Address, index: str, consent: Consent,
+    def _sign_up(self, conn: Connection, index: str, sealed: bytes, consent: Consent,
                  restart_suppressed: bool) -> SignUp:
         now = self.now()
         row = conn.execute(_FIND, {"index": index}).first()
         if row is None:
-            values = self._fresh(address, index, consent, now) | {"status": Status.PENDING, "mailed_at": now}
+            values = self._fresh(sealed, index, consent, now) | {"status": Status.PENDING, "mailed_at": now}
             outbox.queue(conn, conn.execute(_ADD, values).scalar_one(), now)
             return SignUp.NEW
         status = Status(row.status)
         if status is Status.CONFIRMED:
             return SignUp.ALREADY_CONFIRMED
+        left_at = max((as_utc(t) for t in (row.unsubscribed_at, row.bounced_at) if t is not None), default=None)
         if status is Status.PENDING:
-            due = or_(T.c.mailed_at.is_(None), T.c.mailed_at <= now - RESEND_AFTER)
+            # A sign-up that brought back a suppressed address was its one email for the period.
+            wait = RESEND_AFTER if left_at is None else self.resubscribe_after
+            due = or_(T.c.mailed_at.is_(None), T.c.mailed_at <= now - wait)
             if conn.execute(update(T).where(T.c.id == row.id, T.c.status == Status.PENDING, due)
                             .values(mailed_at=now, signed_up_at=now, updated_at=now)).rowcount == 0:
                 return SignUp.RECENTLY_MAILED
             outbox.queue(conn, row.id, now)
             return SignUp.MAILED_AGAIN
-        if not restart_suppressed:
+        if not restart_suppressed or self._mailed_since_leaving(row.mailed_at, left_at, now):
             return SignUp.SUPPRESSED
-        values = self._fresh(address, index, consent, now) | {
+        values = self._fresh(sealed, index, consent, now) | {
             "status": Status.PENDING, "mailed_at": now, "consent_at": None, "confirmed_at": None}
         values.pop("created_at")
         if conn.execute(update(T).where(T.c.id == row.id, T.c.status == status)
@@ -259,12 +290,19 @@ class SubscriberStore:
         outbox.queue(conn, row.id, now)
         return SignUp.RESTARTED
 
-    def _add_confirmed(self, conn: Connection, address: Address, index: str, consent: Consent) -> SignUp:
+    def _mailed_since_leaving(self, mailed_at: datetime | None, left_at: datetime | None, now: datetime) -> bool:
+        """Whether a confirmation went out after the address left, within the current period."""
+        if mailed_at is None or left_at is None:
+            return False
+        mailed = as_utc(mailed_at)
+        return mailed > left_at and mailed > now - self.resubscribe_after
+
+    def _add_confirmed(self, conn: Connection, index: str, sealed: bytes, consent: Consent) -> SignUp:
         now = self.now()
         row = conn.execute(_FIND, {"index": index}).first()
         confirmed = {"status": Status.CONFIRMED, "consent_at": now, "confirmed_at": now}
         if row is None:
-            conn.execute(_ADD, self._fresh(address, index, consent, now) | confirmed)
+            conn.execute(_ADD, self._fresh(sealed, index, consent, now) | confirmed)
             return SignUp.CONFIRMED
         status = Status(row.status)
         if status in SUPPRESSED:
@@ -279,8 +317,8 @@ class SubscriberStore:
         outbox.cancel(conn, row.id, now)
         return SignUp.CONFIRMED
 
-    def _fresh(self, address: Address, index: str, consent: Consent, now: datetime) -> dict[str, Any]:
-        return {"blind_index": index, "address": self.crypto.seal(address.deliver, index),
+    def _fresh(self, sealed: bytes, index: str, consent: Consent, now: datetime) -> dict[str, Any]:
+        return {"blind_index": index, "address": sealed,
                 "nonce": new_nonce(), "consent_form": consent.form,
                 "consent_text_version": consent.text_version, "consent_note": consent.note,
                 "signed_up_at": now, "created_at": now, "updated_at": now}

@@ -1,4 +1,5 @@
-"""Tables of the subscriber side: subscribers (no address in clear) and the transactional outbox."""
+"""Tables of the subscriber side: subscribers (no address in clear), sign-ups waiting for the worker, and
+the transactional outbox."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db.schema import Base, as_utc, str_enum, utcnow
 
-__all__ = ["SUPPRESSED", "KeyCheckRow", "MailState", "OutboxRow", "Status", "SubscriberRow", "as_utc", "utcnow"]
+__all__ = ["SUPPRESSED", "KeyCheckRow", "MailState", "OutboxRow", "SignupRow", "Status", "SubscriberRow", "as_utc",
+           "utcnow"]
 
 
 class Status(enum.StrEnum):
@@ -56,6 +58,20 @@ class SubscriberRow(Base):
 
     # AUTOINCREMENT: SQLite would otherwise give an erased subscriber's id to the next sign-up.
     __table_args__ = (Index("ix_subscribers_status_id", "status", "id"), {"sqlite_autoincrement": True})
+
+
+class SignupRow(Base):
+    """One sign-up as the form posted it, until the worker acts on it (seconds later): sealed, like every
+    stored address, under the blind index its subscriber row has or will have."""
+
+    __tablename__ = "signups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blind_index: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[bytes] = mapped_column(LargeBinary)
+    consent_form: Mapped[str] = mapped_column(String(32))
+    consent_text_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OutboxRow(Base):

@@ -1,7 +1,9 @@
 """The sign-up endpoint: the form, double opt-in, one-click unsubscribe, health.
 
 `POST /subscribe` answers alike for a new, pending, confirmed, unsubscribed or undeliverable address,
-so nobody can learn from it who is on the list. Confirm and unsubscribe act only on POST.
+and does the same work for each (it queues the sign-up and wakes the worker, which finds out the rest),
+so nobody can learn from its answer or its timing who is on the list. Confirm and unsubscribe act only
+on POST.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import logging
 from collections.abc import Callable, Sequence
 
 import anyio.to_thread
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,20 +19,22 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from subscribers import signups
 from subscribers.addresses import Address
 from subscribers.blocking import Blocking
 from subscribers.errors import AddressError, SubscriberError, TokenError
-from subscribers.forms import MAX_BODY, posted_json, read_fields
+from subscribers.forms import MAX_BODY, posted_from_elsewhere, posted_json, read_fields
 from subscribers.group_commit import GroupCommit
 from subscribers.guard import Guard
 from subscribers.pages import Pages, json_answer
 from subscribers.ratelimit import RateLimiter, client_key
 from subscribers.side import Subscribers
-from subscribers.store import Action, Consent, SignUp
+from subscribers.store import Action, Consent
 from subscribers.tokens import Claims, Purpose
 
 log = logging.getLogger("subscribers.web")
-MAILED = (SignUp.NEW, SignUp.MAILED_AGAIN, SignUp.RESTARTED)
+# How long /healthz waits for the database's write lock before it answers 503.
+HEALTH_WAIT_MS = 1000
 CHECK_INBOX = ("Check your inbox",
                ("If this address can receive email, a message is on its way with a link to confirm. "
                 "Nothing else is sent until you press the button behind that link.",
@@ -47,14 +50,14 @@ class Endpoint:
         self.pages = pages
         self.wake = wake or (lambda: None)
         self.blocking = blocking or Blocking(side.engine)
-        settings = side.settings
         # The side's clock, so that tests that freeze it get limits that do not drift across a minute.
         clock = lambda: side.now().timestamp()  # noqa: E731
-        self.per_client = RateLimiter(settings.signups_per_client, 60.0, clock=clock)
-        self.per_address = RateLimiter(settings.signups_per_address, 3600.0, clock=clock)
+        # Per client only: a limit per address or mailbox would answer differently once someone else had
+        # submitted it. Those limits apply where the worker decides on the email (MailboxLimits).
+        self.per_client = RateLimiter(side.settings.signups_per_client, 60.0, clock=clock)
         self.consent = Consent(form="web-signup", text_version=pages.signup_version)
-        self.signups: GroupCommit[tuple[Address, Consent], SignUp] = GroupCommit(
-            side.store.sign_up_many, self.blocking)
+        self.signups: GroupCommit[tuple[Address, Consent], None] = GroupCommit(
+            side.store.queue_sign_ups, self.blocking)
 
     async def home(self, request: Request) -> Response:
         return self.pages.signup()
@@ -67,8 +70,13 @@ class Endpoint:
         return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
     async def health(self, request: Request) -> Response:
+        """ok while a sign-up could be written now; 503 while not (a locked or unreachable database).
+
+        On its own thread, not behind the sign-ups queued for the database, so it answers within
+        HEALTH_WAIT_MS even when they are stuck.
+        """
         try:
-            await self.blocking(self._ping)
+            await anyio.to_thread.run_sync(signups.check_writable, self.side.engine, HEALTH_WAIT_MS)
         except Exception:
             return PlainTextResponse("database unavailable\n", 503)
         return PlainTextResponse("ok\n")
@@ -78,6 +86,11 @@ class Endpoint:
         wait = self.per_client.hit(client_key(request.client.host if request.client else None))
         if wait:
             return self._too_many(wait, as_json)
+        if posted_from_elsewhere(request, self.side.settings.base_url):
+            problem = ("This form can only be sent from its own page on this site. Open the sign-up page "
+                       "and send it from there.")
+            return (json_answer({"error": problem}, 403) if as_json
+                    else self.pages.signup(status=403, problem=problem))
         fields = await read_fields(request)
         if fields.get("website"):
             return self._accepted(as_json)  # the honeypot: answer as usual, keep nothing
@@ -97,12 +110,8 @@ class Endpoint:
                 return self._accepted(as_json)
             return (json_answer({"error": error.reason, "field": "email"}, 400) if as_json
                     else self.pages.signup(status=400, error=error.reason))
-        wait = self.per_address.hit(self.side.crypto.blind_index(address.lookup))
-        if wait:
-            return self._too_many(wait, as_json)
-        outcome = await self.signups.submit((address, self.consent))
-        if outcome in MAILED:
-            self.wake()
+        await self.signups.submit((address, self.consent))
+        self.wake()
         return self._accepted(as_json)
 
     async def confirm_page(self, request: Request) -> Response:
@@ -139,8 +148,8 @@ class Endpoint:
 
     async def _parse(self, typed: str) -> Address:
         if self.side.settings.dns_checks:  # DNS can take seconds: never on the event loop
-            return await anyio.to_thread.run_sync(self.side.parse, typed)
-        return self.side.parse(typed)
+            return await anyio.to_thread.run_sync(lambda: self.side.parse(typed, new=True))
+        return self.side.parse(typed, new=True)
 
     async def _token(self, request: Request) -> str:
         fields = await read_fields(request)
@@ -170,14 +179,10 @@ class Endpoint:
 
     def _too_many(self, wait: int, as_json: bool) -> Response:
         headers = {"Retry-After": str(wait)}
-        text_ = f"Too many sign-ups from here or for this address. Please try again in {_minutes(wait)}."
+        text_ = f"Too many sign-ups from here. Please try again in {_minutes(wait)}."
         if as_json:
             return json_answer({"error": text_}, 429, headers)
         return self.pages.message("Please wait a moment", (text_,), status=429, headers=headers, back=True)
-
-    def _ping(self) -> None:
-        with self.side.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
 
 
 class _LinkError(Exception):
@@ -191,7 +196,7 @@ def _minutes(seconds: int) -> str:
 
 def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
                blocking: Blocking | None = None, routes: Sequence[BaseRoute] = ()) -> ASGIApp:
-    """The endpoint as an ASGI app; `wake` is called when a sign-up queued a confirmation email.
+    """The endpoint as an ASGI app; `wake` is called for every sign-up queued for the worker.
 
     `routes` are the site's other pages (the service adds the archive), served with the same error pages
     and security headers.

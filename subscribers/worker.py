@@ -1,8 +1,11 @@
-"""The outbox worker: sends queued confirmation emails within seconds, retries while the server is down.
+"""The outbox worker: acts on queued sign-ups, then sends the confirmation emails they queued within
+seconds, retrying while the server is down.
 
-It also purges sign-ups left unconfirmed past `[subscribers] pending_days`, once an hour. Database work
-is batched (one claim, one lookup, one write per batch), so a burst of sign-ups costs the database
-little more than the sign-ups themselves.
+Acting on a sign-up is where its address's state is read and a confirmation email decided, under the
+per-mailbox and per-domain limits, away from the request that a visitor could time. The worker also
+purges sign-ups left unconfirmed past `[subscribers] pending_days`, once an hour. Database work is
+batched (one claim, one lookup, one write per batch), so a burst of sign-ups costs the database little
+more than the sign-ups themselves.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections import Counter
 from datetime import timedelta
@@ -20,7 +24,9 @@ from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import SubscriberError
 from subscribers.outbox import Claimed, MailOutcome, scrub
+from subscribers.ratelimit import MailboxLimits
 from subscribers.side import Subscribers
+from subscribers.store import SignUp
 from subscribers.tables import MailState, as_utc
 
 log = logging.getLogger("subscribers.worker")
@@ -32,7 +38,7 @@ class OutboxWorker:
     def __init__(self, side: Subscribers, transport: Transport, mail: ConfirmationMail, *,
                  blocking: Blocking | None = None, poll_seconds: float = 5.0, batch: int = 50,
                  retry_after: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(minutes=30),
-                 purge_every: float | None = 3600.0, concurrency: int = 2) -> None:
+                 purge_every: float | None = 3600.0, concurrency: int = 2, jitter_seconds: float = 1.0) -> None:
         self.side = side
         self.transport = transport
         self.mail = mail
@@ -42,13 +48,18 @@ class OutboxWorker:
         self.retry_after = retry_after
         self.retry_cap = retry_cap
         self.purge_every = purge_every
+        self.jitter_seconds = jitter_seconds
+        settings = side.settings
+        # The side's clock, so that tests that move it see the hour pass.
+        self.limits = MailboxLimits(settings.signups_per_address, settings.signups_per_domain,
+                                    key=side.crypto.blind_index, clock=lambda: side.now().timestamp())
         self._wake = asyncio.Event()
         self._next_purge = 0.0
         # A few at a time: confirmation mail is background work and must not crowd out the sign-ups.
         self._sending = asyncio.Semaphore(concurrency)
 
     def wake(self) -> None:
-        """Look at the outbox now (a sign-up just queued a mail) instead of at the next poll."""
+        """Look at the queue within a second (a sign-up just arrived) instead of at the next poll."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -63,15 +74,15 @@ class OutboxWorker:
                 log.error("outbox worker: %s; trying again in %.0f s", _describe(error), self.poll_seconds)
             if handled:
                 continue
-            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiting in waits:
-                waiting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiting
+            if await _first(self._wake, stop, self.poll_seconds) is self._wake and self.jitter_seconds:
+                # At a random moment, not at once: the work a sign-up leaves behind (more for a new
+                # address than a confirmed one) must not line up with the request that follows it.
+                await _first(stop, stop, random.uniform(0, self.jitter_seconds))
 
     async def run_once(self) -> int:
-        """Send every mail that is due now, a batch at a time; how many were handled."""
+        """Act on every queued sign-up, then send every mail that is due now, a batch at a time; how many
+        mails were handled."""
+        await self.act_on_sign_ups()
         total = 0
         while True:
             claimed = await self.blocking(self.side.outbox.claim, self.batch, self.side.settings.lease)
@@ -87,6 +98,16 @@ class OutboxWorker:
                      counts[MailState.SENT], counts[MailState.PENDING], counts[MailState.FAILED],
                      counts[MailState.CANCELLED])
             total += len(claimed)
+
+    async def act_on_sign_ups(self) -> Counter[SignUp]:
+        """Do what every queued sign-up asks, a batch at a time; how many ended which way."""
+        done: Counter[SignUp] = Counter()
+        while outcomes := await self.blocking(self.side.store.act_on_sign_ups, self.batch, self.limits.admit):
+            done.update(outcomes)
+        if done:
+            log.info("sign-ups: %s", ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())),
+                     extra={"event": "signups.done", **{str(outcome): count for outcome, count in done.items()}})
+        return done
 
     async def _purge_when_due(self) -> None:
         # None: someone else purges (under `newsletter run`, the scheduler's purge-pending job).
@@ -126,6 +147,17 @@ class OutboxWorker:
         log.warning("confirmation mail %d (subscriber %d) deferred for %s: %s", mail.id, mail.subscriber_id,
                     delay, _loggable(error))
         return MailOutcome(mail.id, MailState.PENDING, reason, delay)
+
+
+async def _first(one: asyncio.Event, other: asyncio.Event, timeout: float) -> asyncio.Event | None:
+    """Whichever event is set first within `timeout` seconds, or None."""
+    waits = {asyncio.ensure_future(event.wait()): event for event in (one, other)}
+    done, _ = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in waits:
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+    return next((waits[task] for task in done), None)
 
 
 def _reason(error: DeliveryError) -> str:

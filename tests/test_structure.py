@@ -24,6 +24,7 @@ OWNERS = {
     "IssueExcerptRow": "newsletter.issues.store",
     "DeliveryRow": "newsletter.delivery.ledger",
     "SubscriberRow": "subscribers.store",
+    "SignupRow": "subscribers.signups",
     "OutboxRow": "subscribers.outbox",
     "KeyCheckRow": "subscribers.key_check",
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from zoneinfo import ZoneInfo
 
 import click
@@ -28,7 +27,7 @@ def run(app: App, host: str | None, port: int | None) -> None:
     says. SIGTERM or Ctrl-C stops it cleanly within `[delivery] drain_seconds`.
     """
     app.sessions  # noqa: B018  (checks the schema before anything starts)
-    logs.install(app.config.logging.format, app.config.logging.level)
+    _log_as_configured(app)
     service = Service(app.config, app.engine, host=host or app.config.web.host,
                       port=app.config.web.port if port is None else port)
     asyncio.run(service.run())
@@ -83,12 +82,17 @@ def schedule_command(app: App, as_json: bool, count: int) -> None:
 def serve(app: App, host: str | None, port: int | None) -> None:
     """Run the sign-up endpoint and send its confirmation emails (stop with Ctrl-C)."""
     app.sessions  # noqa: B018  (checks the schema before the port opens)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _log_as_configured(app)
     server = SignupServer(app.config, app.engine, host=host or app.config.web.host,
                           port=app.config.web.port if port is None else port)
     app.console.print(f"sign-up page on http://{host or app.config.web.host}:{server.uvicorn.config.port}/ "
                       f"(links in emails use {app.config.web.base_url})")
     asyncio.run(server.run())
+
+
+def _log_as_configured(app: App) -> None:
+    # One set-up for `run` and `serve`: one line per event in `[logging] format`, addresses redacted.
+    logs.install(app.config.logging.format, app.config.logging.level)
 
 
 COMMANDS = [run, serve, schedule_command]

@@ -20,8 +20,10 @@ from subscribers.tables import Status
 MEANING = {
     Status.PENDING: "pending: signed up, has not confirmed yet",
     Status.CONFIRMED: "confirmed: receives the newsletter",
-    Status.UNSUBSCRIBED: "unsubscribed: kept only as a one-way fingerprint, never mailed",
-    Status.BOUNCED: "bounced: mail was refused for good; kept only as a fingerprint, never mailed",
+    Status.UNSUBSCRIBED: "unsubscribed: kept only as a one-way fingerprint; never sent an issue, and a "
+                         "confirmation email only if signed up again on the form",
+    Status.BOUNCED: "bounced: mail was refused for good; kept only as a fingerprint; never sent an issue, "
+                    "and a confirmation email only if signed up again on the form",
 }
 
 

@@ -10,6 +10,7 @@ composition root right after loading.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -117,6 +118,16 @@ def _timezone(value: Any) -> str | None:
     return None
 
 
+def _networks(value: Any) -> str | None:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return ("must list IP addresses or networks of your reverse proxies, such as 127.0.0.1 or "
+                    "10.0.0.0/8 (a name or '*' would let clients choose the address they are counted under)")
+    return None
+
+
 def _not_empty(value: Any) -> str | None:
     return None if value.strip() else "must not be empty"
 
@@ -213,12 +224,19 @@ CHECKS: dict[str, Check] = {
     "web.base_url": _base_url,
     "web.signups_per_client": _between(1),
     "web.signups_per_address": _between(1),
+    "web.signups_per_domain": _between(1),
+    "web.form_minutes": _between(5, 1440),
+    "web.trusted_proxies": _networks,
+    "web.header_timeout": _between(1, 300),
+    "web.body_timeout": _between(1, 600),
+    "web.max_connections": _between(1, 100_000),
     "schedule.cron": _cron,
     "schedule.timezone": _timezone,
     "schedule.ingest": _sources,
     "schedule.catch_up_hours": _between(1, 168),
     "schedule.retry_minutes": _between(1, 1440),
     "subscribers.pending_days": _between(1),
+    "subscribers.resubscribe_days": _between(1, 3650),
     "privacy.key_file": _not_empty,
     "privacy.key": _privacy_key,
     "dkim.domain": _dkim_domain,

@@ -93,7 +93,14 @@ class WebSettings:
     port: int = setting(8080, "Port the sign-up endpoint listens on.")
     base_url: str = setting("http://localhost:8080", "Public URL of the endpoint; every link in every email.")
     signups_per_client: int = setting(20, "Sign-ups a minute from one client (IPv4 address or IPv6 /64).")
-    signups_per_address: int = setting(5, "Sign-ups an hour for one address.")
+    signups_per_address: int = setting(5, "Sign-ups an hour acted on for one mailbox (name+tag@ is name@).")
+    signups_per_domain: int = setting(200, "Sign-ups an hour acted on for one domain.")
+    form_minutes: int = setting(60, "Minutes a sign-up form stays good after it was served.")
+    trusted_proxies: list[str] = setting([], "Reverse proxies (IP addresses or networks) whose X-Forwarded-For "
+                                         "names the client; none by default.")
+    header_timeout: float = setting(10.0, "Seconds a client has to send a request's headers.")
+    body_timeout: float = setting(30.0, "Seconds a client has to send a request's body.")
+    max_connections: int = setting(500, "Connections served at once; more are answered 503 as they arrive.")
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,11 @@ class ScheduleSettings:
 @dataclass(frozen=True)
 class SubscribersSettings:
     pending_days: int = setting(7, "Unconfirmed sign-ups older than this many days are purged.")
+    resubscribe_days: int = setting(30, "An unsubscribed or bounced address signed up again gets at most one "
+                                    "confirmation email per this many days.")
     dns_checks: bool = setting(False, "Check that an address's domain accepts mail (DNS) at sign-up.")
+    smtputf8: bool = setting(False, "Accept new addresses with letters outside ASCII before the @ "
+                             "(only if the relay offers SMTPUTF8, which they need).")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from newsletter.db.schema import utcnow
 from newsletter.delivery.transports.base import Transport
 from newsletter.delivery.transports.configured import make_transport
 from newsletter.service import scheduler as schedule
+from newsletter.service.connections import site_config
 from newsletter.service.jobs import ScheduledWork
 from newsletter.service.site import site
 from newsletter.templating import check_templates
@@ -72,11 +73,8 @@ class SignupServer:
         self.worker = OutboxWorker(self.side, self.transport, ConfirmationMail(config), blocking=blocking,
                                    poll_seconds=poll_seconds, purge_every=purge_every)
         app = site(self.side, pages, wake=self.worker.wake, blocking=blocking)
-        # No access log: request lines carry confirm and unsubscribe tokens. Behind a proxy on this
-        # host, X-Forwarded-For names the client, so rate limits see people and not the proxy.
-        self.uvicorn = _Uvicorn(uvicorn.Config(
-            app, host=host, port=port, access_log=False, proxy_headers=True, server_header=False,
-            lifespan="off", timeout_graceful_shutdown=WORKER_STOP_SECONDS, log_config=None))
+        self.uvicorn = _Uvicorn(site_config(app, config.web, host=host, port=port,
+                                            timeout_graceful_shutdown=WORKER_STOP_SECONDS))
 
     @property
     def port(self) -> int:

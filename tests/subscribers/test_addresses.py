@@ -70,6 +70,12 @@ MALFORMED = [
      "The address uses full-width or other stand-in forms of letters; type it with ordinary letters."),
     ("alice@\uff45xample.org",
      "The address uses full-width or other stand-in forms of letters; type it with ordinary letters."),
+    ("x" * 65 + "@example.org", "The part before the @ is too long: at most 64 bytes (here 65)."),
+    ("\u00e9" * 33 + "@example.org", "The part before the @ is too long: at most 64 bytes (here 66)."),
+    ("=?utf-8?b?YWxpY2U=?=@example.org",
+     "That is an encoded word (=?charset?encoding?text?=), not an email address; type the address itself."),
+    ("=?UTF-8?Q?j=C3=B6?=@example.org",
+     "That is an encoded word (=?charset?encoding?text?=), not an email address; type the address itself."),
 ]
 
 
@@ -77,7 +83,8 @@ MALFORMED = [
                          ids=["empty", "no-at", "two-ats", "comment-smuggle", "display-name", "crlf-bcc",
                               "lf-bcc", "encoded-crlf", "nul", "space", "10kb",
                               "no-dot", "underscore-domain", "quoted", "ip-literal", "zero-width", "bidi",
-                              "cyrillic-a", "cyrillic-domain", "greek-alpha", "fullwidth", "fullwidth-domain"])
+                              "cyrillic-a", "cyrillic-domain", "greek-alpha", "fullwidth", "fullwidth-domain",
+                              "local-65-octets", "local-33-accents", "encoded-word-b", "encoded-word-q"])
 def test_a_malformed_address_is_refused_with_a_reason_that_does_not_repeat_it(typed: str,
                                                                                reason: str | None) -> None:
     with pytest.raises(AddressError) as caught:
@@ -102,3 +109,20 @@ def test_a_well_formed_address_that_cannot_get_mail_is_plausible(typed: str) -> 
 def test_a_single_script_address_in_another_alphabet_is_a_different_address() -> None:
     cyrillic = parse("\u0430\u043b\u0438\u0441\u0430@example.org")
     assert cyrillic.lookup != parse("alisa@example.org").lookup
+
+
+@pytest.mark.parametrize("typed", ["jö@example.org", "用户@example.org", "Üser@bücher.example"],
+                         ids=["latin", "cjk", "with-idn"])
+def test_a_local_part_that_needs_smtputf8_is_refused_unless_the_relay_takes_it(typed: str) -> None:
+    with pytest.raises(AddressError) as caught:
+        parse(typed, smtputf8=False)
+    assert caught.value.plausible is False
+    assert caught.value.reason == (
+        "This address has letters outside a-z before the @, and our mail server cannot deliver to such "
+        "addresses. Please use an address with plain letters before the @.")
+    assert parse(typed, smtputf8=True).smtputf8 is True
+
+
+def test_an_international_domain_alone_needs_no_smtputf8() -> None:
+    address = parse("alice@bücher.example", smtputf8=False)
+    assert (address.deliver, address.smtputf8) == ("alice@xn--bcher-kva.example", False)

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from subscribers.errors import ImportFileError
-from subscribers.importer import check_note, lines
+from subscribers.importer import check_note, import_file, lines
+from subscribers.side import Subscribers
+from subscribers.store import SignUp
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "list.txt") -> Path:
@@ -66,3 +68,12 @@ def test_a_consent_note_must_describe_the_source_without_addresses(note: str, pr
 
 def test_a_consent_note_is_kept_on_one_line() -> None:
     assert check_note("  Paper forms,\n spring fair 2026 ") == "Paper forms, spring fair 2026"
+
+
+def test_an_import_applies_the_sign_up_rule_for_addresses_that_need_smtputf8(tmp_path: Path,
+                                                                            side: Subscribers) -> None:
+    path = write(tmp_path, "alice@example.org\njö@example.org\n" + "x" * 65 + "@example.org\n")
+    report = import_file(side, path, consent_note="Signed up on paper at the 2026 fair")
+    assert report.outcomes == {SignUp.CONFIRMED: 1}
+    assert [number for number, _ in report.invalid] == [2, 3]
+    assert "our mail server cannot deliver to such addresses" in report.invalid[0][1]

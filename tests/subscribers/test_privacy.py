@@ -82,7 +82,9 @@ def encodings(text: str) -> set[bytes]:
 async def test_no_address_is_in_the_database_file_or_its_wal(tmp_path: Path,
                                                               caplog: pytest.LogCaptureFixture) -> None:
     database = tmp_path / "newsletter.db"
-    config = settings.load(write_config(tmp_path, f"sqlite:///{database}"), environ={})
+    # SMTPUTF8 on, so that a local part outside ASCII is stored (and searched for) too.
+    config = settings.load(write_config(tmp_path, f"sqlite:///{database}", subscribers={"smtputf8": True}),
+                           environ={})
     engine = connect(config.database_url)
     migrate(engine)
     side = Subscribers(config, engine)

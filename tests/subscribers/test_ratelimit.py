@@ -44,7 +44,7 @@ def test_the_table_never_holds_more_than_its_ceiling() -> None:
     limiter = RateLimiter(1, 60.0, max_keys=100, clock=ticks)
     for n in range(1_000):
         limiter.hit(f"client{n}")
-    assert len(limiter._counts) <= 100
+    assert len(limiter) <= 100
 
 
 @pytest.mark.parametrize(("host", "key"), [
@@ -57,3 +57,43 @@ def test_the_table_never_holds_more_than_its_ceiling() -> None:
 ], ids=["ipv4", "ipv6", "same-64", "mapped", "name", "none"])
 def test_a_client_is_its_ipv4_address_or_its_ipv6_slash_64(host: str | None, key: str) -> None:
     assert client_key(host) == key
+
+
+class CountedKey(str):
+    """A key that counts how often a table hashes it: the work a lookup, an insert or a rebuild does."""
+
+    hashes = 0
+
+    def __hash__(self) -> int:
+        CountedKey.hashes += 1
+        return str.__hash__(self)
+
+
+def test_a_new_key_costs_a_few_steps_even_when_the_table_is_full_of_live_keys() -> None:
+    ticks = Ticks()
+    limiter = RateLimiter(5, 3600.0, max_keys=100_000, clock=ticks)
+    for n in range(100_000):
+        limiter.hit(CountedKey(f"live{n}"))
+    work = []
+    for n in range(50):
+        CountedKey.hashes = 0
+        limiter.hit(CountedKey(f"new{n}"))
+        work.append(CountedKey.hashes)
+    assert max(work) <= 8  # a lookup, an eviction, an insert: a handful, never a walk over the others
+    assert len(limiter) <= 100_000
+
+
+def test_keys_of_past_windows_leave_a_few_at_a_time_and_the_ceiling_drops_the_least_recent() -> None:
+    ticks = Ticks()
+    limiter = RateLimiter(2, 60.0, max_keys=3, clock=ticks)
+    for key in ("a", "b", "c"):
+        limiter.hit(key)
+    limiter.hit("a")  # "a" is now the most recent: "b" is the one to go
+    limiter.hit("d")
+    assert len(limiter) == 3
+    assert limiter.hit("a") == 21  # "a" kept its two hits: 40 s into the window, back in 21 s
+    assert limiter.hit("b") == 0  # "b" was forgotten, so it starts again
+    ticks.now += 180  # every key is now three windows old
+    for n in range(3):
+        limiter.hit(f"later{n}")
+    assert len(limiter) == 3

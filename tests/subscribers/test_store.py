@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from subscribers.addresses import parse
@@ -49,6 +50,31 @@ def test_signing_up_again_mails_at_most_once_an_hour(side: Subscribers, engine: 
     clock.advance(minutes=1)
     assert side.store.sign_up(ALICE, WEB) is SignUp.MAILED_AGAIN
     assert len(mails(engine)) == 2
+
+
+@pytest.mark.parametrize("left", ["unsubscribed", "bounced"])
+def test_a_suppressed_address_gets_one_confirmation_per_resubscribe_period(side: Subscribers, engine: Engine,
+                                                                           clock: Clock, left: str) -> None:
+    assert side.settings.resubscribe == timedelta(days=30)
+    side.store.sign_up(ALICE, WEB)
+    first = row(engine, side)
+    side.store.confirm(first.id, first.nonce)
+    if left == "unsubscribed":
+        side.store.unsubscribe(first.id, first.nonce)
+    else:
+        side.store.mark_bounced([first.id])
+    clock.advance(days=1)
+    assert side.store.sign_up(ALICE, WEB) is SignUp.RESTARTED  # a new confirmation: the only way back
+    clock.advance(hours=2)
+    assert side.store.sign_up(ALICE, WEB) is SignUp.RECENTLY_MAILED  # not one an hour, as for a new address
+    clock.advance(days=8)
+    side.store.purge(side.settings.pending)  # nobody confirmed: suppressed again
+    assert row(engine, side).status == left
+    assert side.store.sign_up(ALICE, WEB) is SignUp.SUPPRESSED
+    clock.advance(days=22)  # 30 days after the last confirmation email
+    assert side.store.sign_up(ALICE, WEB) is SignUp.RESTARTED
+    # One confirmation for each period (the first sign-up's, long finished, was forgotten by the purge).
+    assert [state for _, state in mails(engine)] == [MailState.PENDING, MailState.PENDING]
 
 
 def test_a_confirmed_subscriber_who_signs_up_again_gets_nothing(side: Subscribers, engine: Engine) -> None:
@@ -198,18 +224,46 @@ def test_pending_addresses_are_only_given_for_pending_subscribers(side: Subscrib
     assert side.store.pending_addresses([alice.id]) == {}
 
 
-def test_a_burst_of_sign_ups_goes_in_together_and_repeats_inside_it_count_once(side: Subscribers,
-                                                                                engine: Engine) -> None:
-    assert side.store.sign_up_many([(ALICE, WEB), (BOB, WEB), (parse("ALICE@example.org"), WEB)]) == [
-        SignUp.NEW, SignUp.NEW, SignUp.RECENTLY_MAILED]
+def test_queued_sign_ups_are_acted_on_together_and_repeats_among_them_count_once(side: Subscribers,
+                                                                                  engine: Engine) -> None:
+    side.store.queue_sign_ups([(ALICE, WEB), (BOB, WEB), (parse("ALICE@example.org"), WEB)])
+    assert row(engine, side) is None  # nothing is decided until the worker acts
+    assert side.store.act_on_sign_ups(10) == [SignUp.NEW, SignUp.NEW, SignUp.RECENTLY_MAILED]
+    assert side.store.act_on_sign_ups(10) == []
+    assert row(engine, side).consent_text_version == "signup-0123456789ab"
     assert len(mails(engine)) == 2
 
 
-def test_bursts_racing_on_the_same_addresses_make_one_row_and_one_mail_each(side: Subscribers,
-                                                                            engine: Engine) -> None:
+def test_a_sign_up_the_limits_refuse_is_dropped_and_leaves_nothing(side: Subscribers, engine: Engine) -> None:
+    side.store.queue_sign_ups([(ALICE, WEB), (BOB, WEB)])
+    assert side.store.act_on_sign_ups(10, admit=lambda address: address.startswith("bob")) == [
+        SignUp.LIMITED, SignUp.NEW]
+    assert row(engine, side) is None
+    assert len(mails(engine)) == 1
+
+
+def test_workers_racing_on_the_same_queued_addresses_make_one_row_and_one_mail_each(side: Subscribers,
+                                                                                    engine: Engine) -> None:
     burst = [(parse(f"reader{n}@example.org"), WEB) for n in range(10)]
+    for _ in range(4):
+        side.store.queue_sign_ups(burst)
     with ThreadPoolExecutor(4) as pool:
-        outcomes = [o for result in pool.map(lambda _: side.store.sign_up_many(burst), range(4)) for o in result]
+        outcomes = [o for result in pool.map(lambda _: _drain(side), range(4)) for o in result]
+    assert len(outcomes) == 40
     assert outcomes.count(SignUp.NEW) == 10
     assert side.store.counts()[Status.PENDING] == 10
     assert len(mails(engine)) == 10
+
+
+def _drain(side: Subscribers) -> list[SignUp]:
+    done: list[SignUp] = []
+    while outcomes := side.store.act_on_sign_ups(3):
+        done += outcomes
+    return done
+
+
+def test_erase_also_drops_the_addresses_sign_ups_still_waiting(side: Subscribers, engine: Engine) -> None:
+    side.store.queue_sign_ups([(ALICE, WEB), (BOB, WEB)])
+    side.store.erase(ALICE)
+    assert side.store.act_on_sign_ups(10) == [SignUp.NEW]
+    assert row(engine, side) is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -118,8 +120,7 @@ def test_health_says_ok_while_the_database_answers(client: TestClient) -> None:
 def test_a_database_failure_shows_a_page_without_a_trace_or_an_address(
         side: Subscribers, config: Config, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE outbox"))
-        conn.execute(text("DROP TABLE subscribers"))
+        conn.execute(text("DROP TABLE signups"))
     with caplog.at_level(logging.ERROR), client_for(side, config) as client:
         response = sign_up(client, "alice@example.org")
     assert response.status_code == 503
@@ -143,6 +144,30 @@ def test_health_fails_when_the_database_is_gone(config: Config, tmp_path: Any) -
     with client_for(side, config) as client:
         response = client.get("/healthz")
     assert (response.status_code, response.text) == (503, "database unavailable\n")
+
+
+@contextmanager
+def writes_locked_out(engine: Engine) -> Iterator[None]:
+    """Another process holding the write lock (SQLite) or the sign-up table (PostgreSQL); reads go on."""
+    with engine.connect() as holder:
+        if engine.dialect.name == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.execute(text("LOCK TABLE signups IN EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            holder.rollback()
+
+
+def test_health_fails_while_sign_ups_could_not_be_written(client: TestClient, engine: Engine) -> None:
+    assert client.get("/healthz").status_code == 200
+    with writes_locked_out(engine):
+        with engine.connect() as reader:
+            reader.execute(text("SELECT 1"))  # reading still works: a SELECT alone would say "ok"
+        response = client.get("/healthz")
+        assert (response.status_code, response.text) == (503, "database unavailable\n")
+    assert client.get("/healthz").status_code == 200
 
 
 def test_unknown_pages_and_methods_get_friendly_answers(client: TestClient) -> None:

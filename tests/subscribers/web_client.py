@@ -13,6 +13,7 @@ from newsletter.config.settings import Config
 from subscribers.addresses import parse
 from subscribers.pages import Pages
 from subscribers.side import Subscribers
+from subscribers.store import SignUp
 from subscribers.tables import SubscriberRow
 from subscribers.tokens import Purpose
 from subscribers.web import create_app
@@ -49,6 +50,8 @@ def sign_up(client: TestClient, address: str, **extra: str) -> Any:
 
 
 def stored(side: Subscribers, address: str) -> Any:
+    """The address's row, once the worker has acted on the sign-ups queued so far."""
+    settle(side)
     index = side.crypto.blind_index(parse(address).lookup)
     with side.engine.connect() as conn:
         return conn.execute(select(SubscriberRow.__table__).where(SubscriberRow.blind_index == index)).first()
@@ -60,3 +63,8 @@ def link_token(side: Subscribers, address: str, purpose: Purpose = Purpose.CONFI
     links = side.links
     url = (links.confirm_url if purpose is Purpose.CONFIRM else links.unsubscribe_url)(row.id, row.nonce)
     return url.split("token=", 1)[1]
+
+
+def settle(side: Subscribers) -> list[SignUp]:
+    """What the worker does next: act on every queued sign-up (its rate limits aside)."""
+    return side.store.act_on_sign_ups(10_000)

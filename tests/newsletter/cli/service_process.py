@@ -23,16 +23,17 @@ def newsletter(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 class ServiceProcess:
-    """One `newsletter --config CONFIG run` process; its stderr (the log) goes to a file beside the config."""
+    """One `newsletter --config CONFIG run` (or `serve`) process; its stderr (the log) goes to a file beside
+    the config."""
 
     def __init__(self, config: Path, port: int, *, env: Mapping[str, str] | None = None,
-                 log_name: str = "run.log", prefix: Sequence[str] = ()) -> None:
+                 log_name: str = "run.log", prefix: Sequence[str] = (), command: str = "run") -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = config.parent / log_name
         self._log = self.log_path.open("wb")
         # `prefix` runs it under another program, such as faketime for a clock the test sets.
-        command = [*prefix, *MAIN, "--config", str(config), "run", "--host", "127.0.0.1", "--port", str(port)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self._log,
+        argv = [*prefix, *MAIN, "--config", str(config), command, "--host", "127.0.0.1", "--port", str(port)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self._log,
                                         env={**os.environ, **(env or {})}, cwd=config.parent)
         self.exit_seconds = float("inf")  # how long it took to exit after `stop`; not stopped yet
 

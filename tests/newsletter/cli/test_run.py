@@ -150,6 +150,29 @@ def test_run_serves_the_sign_up_page_and_stops_cleanly_on_a_signal(tmp_path: Pat
         assert lines[-1].endswith('msg=stopped event=run.stopped')
 
 
+def test_serve_logs_as_run_does_one_event_a_line_and_no_address(tmp_path: Path, smtp: SmtpServer) -> None:
+    setup = make_setup(tmp_path, smtp, log_format="json")
+    smtp.faults.rcpt["zebedee.quill@example.org"] = "550 5.1.1 <zebedee.quill@example.org>: no such user here"
+    service = ServiceProcess(setup.config_path, setup.port, command="serve", log_name="serve.log")
+    try:
+        service.wait_until_serving()
+        token = re.search(r'name="form_token" value="([^"]+)"', httpx.get(service.url + "/").text)
+        assert token is not None
+        answer = httpx.post(service.url + "/subscribe",
+                            data={"email": "zebedee.quill@example.org", "form_token": token.group(1)})
+        assert answer.status_code == 200
+        wait_for(lambda: "refused" in service.log(), "the refused confirmation email in the log")
+        assert service.stop(signal.SIGINT) == 0
+    finally:
+        service.kill()
+        setup.engine.dispose()
+    log = service.log()
+    events = [json.loads(line) for line in log.splitlines()]
+    assert {"subscribers.worker", "uvicorn.error"} <= {event["logger"] for event in events}
+    assert all(event["level"] in ("info", "warning") for event in events), events
+    assert "zebedee" not in log.lower()
+
+
 @pytest.mark.slow
 def test_sigterm_mid_send_finishes_in_flight_mail_hands_back_the_rest_and_exits_0(tmp_path: Path,
                                                                                   smtp: SmtpServer) -> None:

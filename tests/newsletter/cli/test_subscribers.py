@@ -21,6 +21,7 @@ from newsletter.cli import NewsletterGroup, cli
 from newsletter.cli.app import App
 from newsletter.cli.subscribers import COMMANDS
 from newsletter.config.settings import Config
+from newsletter.db.migrate import head_revision
 from subscribers.addresses import parse
 from subscribers.keys import new_secret
 from subscribers.side import Subscribers
@@ -88,7 +89,8 @@ def test_stats_json_is_one_object(runner: CliRunner, config_path: Path, filled: 
 @pytest.mark.parametrize(("address", "output", "code"), [
     ("ANN@example.org", "pending: signed up, has not confirmed yet\n", 0),
     ("cat@example.org", "confirmed: receives the newsletter\n", 0),
-    ("dan@example.org", "unsubscribed: kept only as a one-way fingerprint, never mailed\n", 0),
+    ("dan@example.org", "unsubscribed: kept only as a one-way fingerprint; never sent an issue, and a "
+                        "confirmation email only if signed up again on the form\n", 0),
     ("eve@example.org", "not on the list\n", 1),
 ], ids=["pending", "confirmed", "unsubscribed", "unknown"])
 def test_lookup_tells_the_status_of_one_address(runner: CliRunner, config_path: Path, filled: Subscribers,
@@ -181,7 +183,7 @@ def test_commands_on_a_database_without_schema_say_to_run_init(runner: CliRunner
     (tmp_path / "empty.db").touch()  # a database file, but nothing in it (a missing one: test_database_errors)
     result = run(runner, path, "subscribers", "stats")
     assert result.exit_code == 1
-    assert result.output == ("error: the database has no schema, this version needs 0004_privacy: "
+    assert result.output == (f"error: the database has no schema, this version needs {head_revision()}: "
                              "run `newsletter init`\n")
 
 

@@ -134,7 +134,7 @@ def counts(session: Session, issue_id: int) -> dict[DeliveryState, int]:
 def failure_reasons(session: Session, issue_id: int, limit: int = 20) -> list[tuple[str, int]]:
     """The most common reasons rows failed or are deferred, with how many rows each."""
     rows = session.execute(
-        select(DeliveryRow.reason, func.count().label("n"))
+        select(DeliveryRow.reason, func.count())
         .where(DeliveryRow.issue_id == issue_id,
                DeliveryRow.state.in_([State.FAILED, State.DEFERRED]), DeliveryRow.reason.is_not(None))
         .group_by(DeliveryRow.reason).order_by(func.count().desc(), DeliveryRow.reason).limit(limit)

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config.settings import load
 from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt
 from newsletter.db.engine import sessions as make_sessions
+from newsletter.db.schema import as_utc
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
 from newsletter.delivery.ledger import Outcome
@@ -29,6 +30,7 @@ from tests.conftest import write_config
 from tests.newsletter.conftest import sample_excerpts
 
 W47 = IsoWeek(2026, 47)
+W48 = IsoWeek(2026, 48)
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 State = DeliveryState
 
@@ -64,6 +66,19 @@ def open_w47(sessions: sessionmaker[Session], excerpts: list[Excerpt],
         return issue.id, created
 
 
+def subscriber_ids(*ids: int) -> Select[int]:
+    """A SELECT of these subscriber ids in this order, standing in for the subscriber side's."""
+    chosen = union_all(*(select(literal(id_).label("id")) for id_ in ids)).cte("chosen")
+    return select(chosen.c.id)
+
+
+def open_week(sessions: sessionmaker[Session], week: IsoWeek, excerpts: list[Excerpt],
+              recipients: Select[int]) -> int:
+    with sessions.begin() as session:
+        issue, _ = sending.open_issue(session, week, "Subject", excerpts, recipients, NOW)
+        return issue.id
+
+
 def claim(sessions: sessionmaker[Session], issue_id: int, limit: int = 5, now: datetime = NOW,
           lease: float = 60) -> list[ledger.Claim]:
     with sessions.begin() as session:
@@ -73,6 +88,19 @@ def claim(sessions: sessionmaker[Session], issue_id: int, limit: int = 5, now: d
 def counts(sessions: sessionmaker[Session], issue_id: int) -> dict[str, int]:
     with sessions() as session:
         return {state.value: n for state, n in ledger.counts(session, issue_id).items() if n}
+
+
+def record(sessions: sessionmaker[Session], outcomes: list[Outcome], now: datetime = NOW) -> None:
+    with sessions.begin() as session:
+        ledger.record(session, outcomes, now)
+
+
+def row(sessions: sessionmaker[Session], delivery_id: int) -> tuple[object, ...]:
+    """A ledger row as (state, code, reason, finished_at, lease_until), times in UTC."""
+    with sessions() as session:
+        found = session.get_one(DeliveryRow, delivery_id)
+        return (found.state.value, found.code, found.reason, found.finished_at and as_utc(found.finished_at),
+                found.lease_until and as_utc(found.lease_until))
 
 
 def test_opening_a_week_snapshots_the_confirmed_subscribers_once(
@@ -85,6 +113,32 @@ def test_opening_a_week_snapshots_the_confirmed_subscribers_once(
     assert counts(sessions, issue_id) == {"pending": 12}
     with sessions() as session:
         assert [e.title for e in issues.excerpts_of(session, issue_id)] == [e.title for e in excerpts]
+
+
+def test_the_snapshot_is_written_in_subscriber_order_whatever_order_they_come_in(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt]) -> None:
+    issue_id = open_week(sessions, W48, excerpts, subscriber_ids(5, 3, 9, 1))
+    assert [c.subscriber_id for c in claim(sessions, issue_id, limit=10)] == [1, 3, 5, 9]
+
+
+def test_an_issue_has_work_until_every_row_is_final(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt], recipients: SubscriberRecipients) -> None:
+    w47, _ = open_w47(sessions, excerpts, recipients)
+    w48 = open_week(sessions, W48, excerpts, subscriber_ids(101))
+
+    def with_work() -> list[int]:
+        with sessions() as session:
+            return sorted(ledger.issues_with_work(session))
+
+    assert with_work() == [w47, w48]  # pending
+    [held] = claim(sessions, w48)
+    assert with_work() == [w47, w48]  # sending
+    later = NOW + timedelta(minutes=5)
+    record(sessions, [Outcome(held.delivery_id, State.DEFERRED, 451, "try later", next_attempt_at=later)])
+    assert with_work() == [w47, w48]  # deferred
+    [again] = claim(sessions, w48, now=later)
+    record(sessions, [Outcome(again.delivery_id, State.SENT)], later)
+    assert with_work() == [w47]
 
 
 def test_two_processes_opening_the_same_week_at_once_make_one_issue(
@@ -126,10 +180,44 @@ def test_a_lapsed_lease_makes_a_row_claimable_again(
     issue_id, _ = open_w47(sessions, excerpts, recipients)
     held = claim(sessions, issue_id, limit=3, lease=30)
     assert claim(sessions, issue_id, limit=20, now=NOW + timedelta(seconds=29)) != []  # the other 9
+    assert claim(sessions, issue_id, limit=20, now=NOW + timedelta(seconds=30)) == []  # the lease's last instant
     retaken = claim(sessions, issue_id, limit=20, now=NOW + timedelta(seconds=31))
     assert [c.delivery_id for c in retaken] == [c.delivery_id for c in held]
     assert {c.attempts for c in retaken} == {2}
     assert {c.first_attempt_at for c in retaken} == {NOW}
+
+
+def test_a_claim_holds_at_most_its_limit_across_lapsed_deferred_and_pending_rows(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt], recipients: SubscriberRecipients) -> None:
+    issue_id, _ = open_w47(sessions, excerpts, recipients)
+    lapsed = claim(sessions, issue_id, limit=2, lease=30)
+    [deferred] = claim(sessions, issue_id, limit=1)
+    record(sessions, [Outcome(deferred.delivery_id, State.DEFERRED, 451, "try later",
+                              next_attempt_at=NOW + timedelta(seconds=10))])
+    taken = [c.delivery_id for c in claim(sessions, issue_id, limit=5, now=NOW + timedelta(minutes=1))]
+    assert len(taken) == 5
+    assert {c.delivery_id for c in lapsed} | {deferred.delivery_id} < set(taken)
+    assert counts(sessions, issue_id) == {"sending": 5, "pending": 7}
+
+
+def test_each_issue_has_its_own_claims_due_times_and_failure_reasons(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt], recipients: SubscriberRecipients) -> None:
+    w47, _ = open_w47(sessions, excerpts, recipients)
+    w48 = open_week(sessions, W48, excerpts, subscriber_ids(101, 102))
+    [deferred] = claim(sessions, w47, limit=1)
+    record(sessions, [Outcome(deferred.delivery_id, State.DEFERRED, 451, "try later",
+                              next_attempt_at=NOW + timedelta(minutes=2))])
+    with sessions() as session:
+        assert ledger.next_due(session, w48) is None
+    held = claim(sessions, w48, limit=5, lease=60)
+    assert [c.subscriber_id for c in held] == [101, 102]
+    with sessions() as session:
+        assert ledger.next_due(session, w47) == NOW + timedelta(minutes=2)
+        assert ledger.next_due(session, w48) == NOW + timedelta(seconds=60)
+    record(sessions, [Outcome(held[0].delivery_id, State.FAILED, 550, "refused in week 48")])
+    with sessions() as session:
+        assert ledger.failure_reasons(session, w47) == [("try later", 1)]
+        assert ledger.failure_reasons(session, w48) == [("refused in week 48", 1)]
 
 
 def test_outcomes_are_recorded_and_deferred_rows_wait_for_their_time(
@@ -154,6 +242,24 @@ def test_outcomes_are_recorded_and_deferred_rows_wait_for_their_time(
     assert c.delivery_id in [x.delivery_id for x in due]
 
 
+def test_each_outcome_is_written_whole_and_ends_the_lease(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt], recipients: SubscriberRecipients) -> None:
+    issue_id, _ = open_w47(sessions, excerpts, recipients)
+    a, b, c, d = (x.delivery_id for x in claim(sessions, issue_id, limit=4))
+    done, later = NOW + timedelta(seconds=10), NOW + timedelta(minutes=5)
+    record(sessions, [Outcome(a, State.SENT), Outcome(b, State.FAILED, 550, "mailbox unavailable"),
+                      Outcome(c, State.DEFERRED, 451, "try later", next_attempt_at=later),
+                      Outcome(d, State.SKIPPED, reason="gone")], done)
+    assert row(sessions, a) == ("sent", None, None, done, None)
+    assert row(sessions, b) == ("failed", 550, "mailbox unavailable", done, None)
+    assert row(sessions, c) == ("deferred", 451, "try later", None, None)
+    assert row(sessions, d) == ("skipped", None, "gone", done, None)
+    # Sent on its retry: the deferral's code and reason are gone from the row.
+    assert [x.delivery_id for x in claim(sessions, issue_id, limit=1, now=later)] == [c]
+    record(sessions, [Outcome(c, State.SENT)], later)
+    assert row(sessions, c) == ("sent", None, None, later, None)
+
+
 def test_released_rows_go_back_untried(sessions: sessionmaker[Session], excerpts: list[Excerpt],
                                        recipients: SubscriberRecipients) -> None:
     issue_id, _ = open_w47(sessions, excerpts, recipients)
@@ -161,7 +267,35 @@ def test_released_rows_go_back_untried(sessions: sessionmaker[Session], excerpts
     with sessions.begin() as session:
         ledger.release(session, [c.delivery_id for c in held])
     assert counts(sessions, issue_id) == {"pending": 12}
+    assert {row(sessions, c.delivery_id) for c in held} == {("pending", None, None, None, None)}
     assert [c.attempts for c in claim(sessions, issue_id, limit=4)] == [1, 1, 1, 1]
+
+
+def test_release_hands_back_only_the_named_rows_still_held(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt], recipients: SubscriberRecipients) -> None:
+    issue_id, _ = open_w47(sessions, excerpts, recipients)
+    mine, theirs = claim(sessions, issue_id, limit=3), claim(sessions, issue_id, limit=3)
+    record(sessions, [Outcome(mine[0].delivery_id, State.SENT)])
+    with sessions.begin() as session:
+        ledger.release(session, [c.delivery_id for c in mine])
+    assert counts(sessions, issue_id) == {"sent": 1, "pending": 8, "sending": 3}
+    assert {row(sessions, c.delivery_id)[0] for c in theirs} == {"sending"}
+
+
+def test_failure_reasons_are_the_twenty_most_common_then_alphabetical(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt]) -> None:
+    issue_id = open_week(sessions, W48, excerpts, subscriber_ids(*range(1, 29)))
+    rows = iter(c.delivery_id for c in claim(sessions, issue_id, limit=28))
+    reasons = ["zone full"] * 3 + ["busy"] * 2 + ["all lines taken"] * 2 + [f"refused {n:02}" for n in range(1, 20)]
+    later = NOW + timedelta(hours=1)
+    outcomes = [Outcome(next(rows), State.FAILED if n % 2 else State.DEFERRED, 550, reason, later)
+                for n, reason in enumerate(reasons)]
+    # Neither a failure without a reason nor a skipped row's reason is a failure reason.
+    outcomes += [Outcome(next(rows), State.FAILED, 550), Outcome(next(rows), State.SKIPPED, reason="gone")]
+    record(sessions, outcomes)
+    with sessions() as session:
+        assert ledger.failure_reasons(session, issue_id) == [
+            ("zone full", 3), ("all lines taken", 2), ("busy", 2), *((f"refused {n:02}", 1) for n in range(1, 18))]
 
 
 def test_concurrent_workers_never_hold_the_same_row(

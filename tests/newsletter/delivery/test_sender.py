@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -17,9 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.config.settings import Config, SmtpSettings, load
 from newsletter.content import store as excerpt_store
 from newsletter.db.engine import sessions as make_sessions
+from newsletter.db.schema import as_utc, utcnow
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
-from newsletter.delivery.sender import Policy, Sender
+from newsletter.delivery.ledger import Outcome
+from newsletter.delivery.sender import Policy, Sender, Tally
 from newsletter.delivery.tables import DeliveryRow, DeliveryState
 from newsletter.delivery.transports.smtp import SmtpTransport
 from newsletter.issues.compose import MessageTemplate, compose
@@ -31,7 +35,7 @@ from subscribers.recipients import SubscriberRecipients
 from subscribers.side import Subscribers
 from subscribers.store import Consent
 from subscribers.tables import Status, SubscriberRow
-from tests.conftest import write_config
+from tests.conftest import Clock, write_config
 from tests.newsletter.conftest import sample_excerpts
 from tests.newsletter.mail.test_dkim import verifies
 from tests.newsletter.smtp_server import SmtpServer
@@ -39,6 +43,7 @@ from tests.newsletter.smtp_server import SmtpServer
 pytestmark = pytest.mark.anyio
 
 W47 = IsoWeek(2026, 47)
+State = DeliveryState
 READERS = [f"reader{n}@example.com" for n in range(10)]
 FAST = Policy(workers=2, batch_size=3, lease_seconds=30, retry_seconds=0.05, linger_seconds=5)
 
@@ -62,12 +67,13 @@ class Send:
     issue_id: int
     ids: dict[str, int] = field(default_factory=dict)
 
-    async def run(self, server: SmtpServer, policy: Policy = FAST, **smtp: Any) -> None:
+    async def run(self, server: SmtpServer, policy: Policy = FAST, clock: Callable[[], datetime] = utcnow,
+                  **smtp: Any) -> None:
         settings = SmtpSettings(host=server.host, port=server.port, timeout=smtp.pop("timeout", 5.0), **smtp)
         transport = SmtpTransport(settings)
         try:
             await Sender(self.sessions, transport, self.template, self.recipients, policy,
-                         envelope_from="letters@news.example.org").run(self.issue_id)
+                         envelope_from="letters@news.example.org", clock=clock).run(self.issue_id)
         finally:
             await transport.close()
 
@@ -78,6 +84,19 @@ class Send:
             rows = session.execute(select(DeliveryRow.subscriber_id, DeliveryRow.state)
                                    .where(DeliveryRow.issue_id == self.issue_id)).all()
         return {by_id[subscriber]: state.value for subscriber, state in rows}
+
+    def row(self, reader: str) -> tuple[object, ...]:
+        """A reader's ledger row as (state, code, reason, finished_at, next_attempt_at), times in UTC."""
+        with self.sessions() as session:
+            found = session.scalars(select(DeliveryRow).where(DeliveryRow.issue_id == self.issue_id,
+                                                              DeliveryRow.subscriber_id == self.ids[reader])).one()
+            return (found.state.value, found.code, found.reason, found.finished_at and as_utc(found.finished_at),
+                    found.next_attempt_at and as_utc(found.next_attempt_at))
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the sender logged."""
+    return [record.getMessage() for record in caplog.records if record.name == "newsletter.delivery.sender"]
 
 
 @pytest.fixture
@@ -150,6 +169,13 @@ async def test_550_fails_that_recipient_suppresses_them_and_the_rest_still_go(
     assert "550" in reason or "mailbox unavailable" in reason
 
 
+async def test_a_500_refusal_suppresses_the_recipient_like_any_5xx(send: Send, server: SmtpServer) -> None:
+    server.faults.rcpt = {READERS[3]: "500 5.5.2 Syntax error"}
+    await send.run(server)
+    assert send.states()[READERS[3]] == "failed"
+    assert send.side.store.lookup(parse(READERS[3])) is Status.BOUNCED
+
+
 async def test_421_at_connect_defers_everyone_and_bounces_no_one(send: Send, server: SmtpServer) -> None:
     server.faults.greeting = "421 4.3.2 Service not available"
     await send.run(server, Policy(workers=1, batch_size=5, retry_seconds=60, linger_seconds=0))
@@ -201,7 +227,7 @@ async def test_an_unsubscribe_that_arrives_mid_send_stops_the_pending_message(
     server.on_received = unsubscribe_once
     await send.run(server, Policy(workers=1, batch_size=3))
     assert leaving not in server.recipients()
-    assert send.states()[leaving] == "skipped"
+    assert send.row(leaving)[:3] == ("skipped", None, "no longer subscribed when its turn came")
 
 
 async def test_a_recipient_deferred_past_give_up_after_is_failed_but_not_suppressed(
@@ -214,6 +240,58 @@ async def test_a_recipient_deferred_past_give_up_after_is_failed_but_not_suppres
         [(reason, _)] = ledger.failure_reasons(session, send.issue_id)
     assert reason.startswith("gave up after")
     assert send.side.store.lookup(parse(READERS[0])) is Status.CONFIRMED
+
+
+async def test_a_deferral_is_recorded_with_its_code_and_retry_time_and_gives_up_at_give_up_after(
+        send: Send, server: SmtpServer, clock: Clock) -> None:
+    server.faults.rcpt = {READERS[0]: "451 4.3.0 Still busy"}
+    policy = Policy(workers=1, batch_size=10, retry_seconds=60, linger_seconds=0, give_up_after=timedelta(hours=72))
+    first = clock.now
+    await send.run(server, policy, clock)
+    busy = "the server deferred the recipient: 4.3.0 Still busy"
+    assert send.row(READERS[0]) == ("deferred", 451, busy, None, first + timedelta(seconds=60))
+    assert send.row(READERS[1]) == ("sent", None, None, first, None)
+    # Exactly give_up_after since the first attempt: this one was the last.
+    clock.advance(hours=72)
+    await send.run(server, policy, clock)
+    assert send.row(READERS[0])[:4] == ("failed", 451, f"gave up after 72 hours of temporary failures: {busy}",
+                                        clock.now)
+
+
+async def test_each_refused_or_deferred_delivery_is_logged_with_the_address_redacted(
+        send: Send, server: SmtpServer, caplog: pytest.LogCaptureFixture) -> None:
+    server.faults.rcpt = {READERS[1]: "451 4.7.1 Greylisted", READERS[3]: "550 5.1.1 No such mailbox"}
+    with caplog.at_level(logging.INFO, logger="newsletter.delivery.sender"):
+        await send.run(server, Policy(workers=1, batch_size=10, retry_seconds=60, linger_seconds=0))
+    assert logged(caplog) == [
+        "delivery deferred for r***@example.com: the server deferred the recipient: 4.7.1 Greylisted",
+        "delivery refused for r***@example.com: the server refused the recipient: 5.1.1 No such mailbox"]
+
+
+async def test_a_failure_before_any_recipient_is_named_is_logged_and_recorded_with_its_code(
+        send: Send, server: SmtpServer, caplog: pytest.LogCaptureFixture) -> None:
+    server.faults.greeting = "421 4.3.2 Service not available"
+    with caplog.at_level(logging.INFO, logger="newsletter.delivery.sender"):
+        await send.run(server, Policy(workers=1, batch_size=10, retry_seconds=60, linger_seconds=0))
+    refused = f"{server.host}:{server.port} turned the connection away: 4.3.2 Service not available"
+    assert set(logged(caplog)) == {f"delivery deferred for a recipient: {refused}"}
+    assert send.row(READERS[0])[:3] == ("deferred", 421, refused)
+
+
+@pytest.mark.parametrize(("attempts", "seconds"),
+                         [(0, 60), (1, 60), (2, 120), (3, 240), (6, 1920), (7, 3600), (40, 3600)])
+def test_retries_back_off_doubling_from_retry_seconds_up_to_an_hour(attempts: int, seconds: int) -> None:
+    assert Policy(retry_seconds=60).backoff(attempts) == timedelta(seconds=seconds)
+
+
+def test_the_tally_counts_every_outcome_and_the_reasons_of_failures_and_deferrals_only() -> None:
+    tally = Tally()
+    for outcome in [Outcome(1, State.SENT), Outcome(2, State.SKIPPED, reason="no longer subscribed"),
+                    Outcome(3, State.FAILED, 550, "refused"), Outcome(4, State.FAILED, 550, "refused"),
+                    Outcome(5, State.DEFERRED, 451, "busy"), Outcome(6, State.FAILED)]:
+        tally.add(outcome)
+    assert tally.states == Counter({State.FAILED: 3, State.SENT: 1, State.SKIPPED: 1, State.DEFERRED: 1})
+    assert tally.reasons == Counter({"refused": 2, "busy": 1})
 
 
 async def test_a_stop_request_releases_the_claimed_rows_untried(send: Send, server: SmtpServer) -> None:

@@ -96,6 +96,14 @@ def test_select_caps_the_excerpts_sharing_a_source_line_however_it_is_spelled() 
         "Letters two": f'2nd from source line "{respelled}" (per_source = 1)'}
 
 
+def test_select_counts_every_kept_excerpt_of_a_source_against_its_cap() -> None:
+    policy = SelectionSettings(max_excerpts=6, max_words=3000, per_day=9, per_source=2)
+    given_order = [excerpt("Letters one", MON), excerpt("Letters two", TUE), excerpt("Letters three", WED)]
+    selection = select(given_order, WEEK, frozenset(), policy)
+    assert titles(selection.kept) == ["Letters one", "Letters two"]
+    assert reasons(selection) == {"Letters three": f'3rd from source line "{LETTERS}" (per_source = 2)'}
+
+
 def test_select_never_caps_excerpts_without_a_source_line_as_one_source() -> None:
     policy = SelectionSettings(max_excerpts=6, max_words=3000, per_day=9, per_source=1)
     selection = select([excerpt("Bare one", TUE, source=""), excerpt("Bare two", TUE, source="")],

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,7 +33,7 @@ from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.side import Subscribers
 from subscribers.store import Consent
-from tests.conftest import write_config
+from tests.conftest import REPO, write_config
 from tests.newsletter.cli.service_process import ServiceProcess
 from tests.newsletter.conftest import sample_excerpts
 from tests.newsletter.smtp_server import SmtpServer, serve_in_thread
@@ -211,3 +214,39 @@ def test_sigterm_mid_send_finishes_in_flight_mail_hands_back_the_rest_and_exits_
         setup.engine.dispose()
     assert set(smtp.recipients().values()) == {1}
     assert counts(setup, week)[DeliveryState.SENT] == 120
+
+
+def test_serve_answers_on_its_port_and_stops_on_sigterm(config: Config, config_path: Path,
+                                                        engine: Engine) -> None:
+    probe = (
+        "import sys\nfrom pathlib import Path\n"
+        "from newsletter.cli import NewsletterGroup\n"
+        "from newsletter.cli.app import App\n"
+        "from newsletter.cli.run import serve\n"
+        "root = NewsletterGroup(commands={'serve': serve})\n"
+        "root(['serve', '--host', '127.0.0.1', '--port', sys.argv[2]], obj=App(Path(sys.argv[1])))\n"
+    )
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    process = subprocess.Popen([sys.executable, "-c", probe, str(config_path), str(port)], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        health = _poll(f"http://127.0.0.1:{port}/healthz")
+        assert (health.status_code, health.text) == (200, "ok\n")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert f"sign-up page on http://127.0.0.1:{port}/ (links in emails use https://news.example.org)" in output
+    assert "Traceback" not in output
+
+
+def _poll(url: str, timeout: float = 20.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=2.0)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -1,34 +1,24 @@
-"""`newsletter subscribers ...`, `serve` and the key file of `init`, through click's CliRunner."""
+"""`newsletter subscribers ...` and the key file of `init`, through click's CliRunner."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import stat
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import click
-import httpx
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import Engine
 
 from newsletter.cli import NewsletterGroup, cli
 from newsletter.cli.app import App
 from newsletter.cli.subscribers import COMMANDS
-from newsletter.config.settings import Config
 from newsletter.db.migrate import head_revision
 from subscribers.addresses import parse
 from subscribers.keys import new_secret
 from subscribers.side import Subscribers
 from subscribers.store import Consent
 from subscribers.tables import MailState, Status
-from tests.conftest import REPO
-from tests.processes import free_port
 
 ROOT = NewsletterGroup(commands={command.name: command for command in COMMANDS if command.name})
 WEB = Consent("web-signup", "signup-test")
@@ -209,42 +199,6 @@ def test_init_makes_no_key_file_when_the_key_comes_from_the_environment(runner: 
     assert result.exit_code == 0
     assert "key: from NEWSLETTER_PRIVACY_KEY (no key file needed)" in result.output
     assert not (tmp_path / "newsletter.key").exists()
-
-
-def test_serve_answers_on_its_port_and_stops_on_sigterm(config: Config, config_path: Path,
-                                                        engine: Engine) -> None:
-    probe = (
-        "import sys\nfrom pathlib import Path\n"
-        "from newsletter.cli import NewsletterGroup\n"
-        "from newsletter.cli.app import App\n"
-        "from newsletter.cli.run import serve\n"
-        "root = NewsletterGroup(commands={'serve': serve})\n"
-        "root(['serve', '--host', '127.0.0.1', '--port', sys.argv[2]], obj=App(Path(sys.argv[1])))\n"
-    )
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    process = subprocess.Popen([sys.executable, "-c", probe, str(config_path), str(port)], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        health = _poll(f"http://127.0.0.1:{port}/healthz")
-        assert (health.status_code, health.text) == (200, "ok\n")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
-    assert process.returncode == 0, output
-    assert f"sign-up page on http://127.0.0.1:{port}/ (links in emails use https://news.example.org)" in output
-    assert "Traceback" not in output
-
-
-def _poll(url: str, timeout: float = 20.0) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return httpx.get(url, timeout=2.0)
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_the_subscribers_group_is_a_click_group() -> None:

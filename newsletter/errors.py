@@ -33,6 +33,16 @@ class OutputError(NewsletterError):
         super().__init__(f"cannot write {path} ({reason}): {advice}")
 
 
+class DatabaseUnavailable(DatabaseError):
+    """The database stayed locked, full or unreachable for longer than the caller waits for it."""
+
+    def __init__(self, doing: str, waited: float, problem: str) -> None:
+        self.doing = doing
+        self.waited = waited
+        self.problem = problem
+        super().__init__(f"the database did not answer for {waited:g} s while {doing} ({problem})")
+
+
 class SourceError(NewsletterError):
     """One ingest source could not be read or parsed."""
 
@@ -77,7 +87,23 @@ class SessionFailure(TemporaryFailure):
     MAIL FROM): it says nothing about the recipient, so it is never a bounce, whatever the code."""
 
 
+class RelayRefusal(SessionFailure):
+    """The relay refuses to send for us (relaying denied, authentication required or failed, the sender's
+    policy): every message would meet the same answer, so the send stops, and as it says nothing about the
+    recipient nobody is bounced."""
+
+
 class PermanentFailure(DeliveryError):
     """5xx replies: the recipient will not accept this message."""
 
     permanent = True
+
+
+class SendStopped(NewsletterError):
+    """A send stopped before its end for a reason every message shares (a relay refusing us, a run of
+    refusals, the database gone); the rows not done are left for a later run. `reason` says why and
+    what to check, in one line."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

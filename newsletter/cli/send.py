@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -13,14 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from newsletter.cli.app import App, chosen_week, pass_app
+from newsletter.cli.drain import SendDrain
+from newsletter.cli.send_report import say_what_was_left
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
 from newsletter.delivery.ledger import Outcome
-from newsletter.delivery.sender import Tally
 from newsletter.delivery.tables import FINAL_STATES, DeliveryState
+from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Outgoing
 from newsletter.delivery.transports.configured import make_transport
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, SendStopped
 from newsletter.issues import store as issues
 from newsletter.issues.message_checks import OK, check_message
 from newsletter.issues.prepare import PreparedIssue, prepare
@@ -30,6 +33,8 @@ from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse as parse_address
 from subscribers.recipients import SubscriberRecipients
+
+PROGRESS_SECONDS = 0.1
 
 
 @click.command()
@@ -145,35 +150,34 @@ def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool)
                         console=app.errors, disable=as_json)
     task = progress.add_task("send", total=started.todo, rate="…")
 
-    def advance(outcomes: Sequence[Outcome]) -> None:
-        progress.advance(task, len(outcomes))
-        speed = progress.tasks[0].speed
-        progress.update(task, rate=f"{speed:,.0f}" if speed else "…")
+    done = [0, 0.0]  # rows, and when the bar last moved: it is told of each row but redrawn 10 times a second
 
-    async def go() -> Tally:
+    def advance(outcomes: Sequence[Outcome]) -> None:
+        done[0] += len(outcomes)
+        now = time.monotonic()
+        if now - done[1] >= PROGRESS_SECONDS:
+            done[1] = now
+            progress.update(task, completed=done[0])
+            speed = progress.tasks[0].speed
+            progress.update(task, rate=f"{speed:,.0f}" if speed else "…")
+
+    tally = Tally()
+    drain = SendDrain(app.config.delivery.drain_seconds, progress.console)
+
+    async def go() -> SendStopped | None:
         transport = make_transport(app.config)
         try:
-            return await sending.deliver(app.config, app.sessions, prepared, started.issue_id, recipients,
-                                         transport, workers=workers, on_outcomes=advance)
+            return await drain.run(sending.deliver(app.config, app.sessions, prepared, started.issue_id,
+                                                   recipients, transport, workers=workers, on_outcomes=advance,
+                                                   stop=drain.stop, tally=tally))
         finally:
             await transport.close()
 
     with progress:
-        tally = asyncio.run(go())
-    with app.sessions() as session:
-        final = ledger.counts(session, started.issue_id)
-    run = {s.value: tally.states[s] for s in (*FINAL_STATES, DeliveryState.DEFERRED)}
-    if as_json:
-        click.echo(json.dumps({"week": str(prepared.week), "this_run": run,
-                               "totals": {s.value: n for s, n in final.items()}}))
-        return
-    app.console.print(f"sent {run['sent']:,}, deferred {run['deferred']:,}, failed {run['failed']:,}, "
-                      f"skipped {run['skipped']:,}")
-    for reason, count in tally.reasons.most_common(5):
-        app.console.print(f"  {count:,} × {reason}", markup=False)
-    if final[DeliveryState.DEFERRED]:
-        app.console.print(f"{final[DeliveryState.DEFERRED]:,} deferred: run `newsletter send "
-                          f"--week {prepared.week}` again later (or let `newsletter run` retry them)")
+        stopped = asyncio.run(go())
+        progress.update(task, completed=done[0])
+    say_what_was_left(app, prepared.week, started.issue_id, tally, stopped=stopped, signalled=drain.signal,
+                      as_json=as_json)
 
 
 @click.command()

@@ -64,10 +64,21 @@ class DeliverySettings:
     transport: str = setting("outbox", '"outbox" writes .eml files to [outbox] dir; "smtp" sends.')
     give_up_after: int = setting(72, "Hours after which a deferred message is marked failed.")
     drain_seconds: int = setting(30, "On SIGTERM, seconds to finish in-flight messages before exit.")
-    lease_seconds: int = setting(300, "A claimed message not finished within this is retried.")
-    batch_size: int = setting(100, "Recipients a worker claims at once (and records at once).")
+    lease_seconds: int = setting(
+        30, "A claim's lease; its sender renews it every third of it while it works, so only a dead "
+            "sender's rows are taken again (at once on the same host, else when the lease lapses)."
+    )
+    batch_size: int = setting(100, "Recipients a worker claims at once; each outcome is recorded as it happens.")
     retry_seconds: float = setting(60.0, "First retry delay after a temporary failure; doubles, at most 1 h.")
     linger_seconds: float = setting(120.0, "A send waits this long for deferred messages to come due.")
+    refusals_in_a_row: int = setting(
+        20, "A send stops after this many permanent refusals in a row and bounces none of them: a relay "
+            "that refuses everyone must not empty the list. The rows are left for a later run."
+    )
+    database_patience: int = setting(
+        60, "Seconds a send waits for a database that is locked, full or unreachable before it stops "
+            "safely (run it again once the database is back)."
+    )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """The delivery ledger, the one owner of its table: one row per recipient of an issue, claimed in leased
-batches.
+batches by an owner (the sending process, `delivery.owners.Owner`) that renews the lease while it works.
 
-Every state change is a short statement (a claim is up to three: lapsed, then due, then pending rows),
-so any number of workers, in any number of processes on any number of machines, can share one send:
-on PostgreSQL a claim skips rows another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite runs one
-writer at a time, which gives the same guarantee.
+Every state change is a short statement (a claim is up to three: taken over, then due, then pending
+rows), so any number of workers, in any number of processes on any number of machines, can share one
+send: on PostgreSQL a claim skips rows another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite runs one
+writer at a time, which gives the same guarantee. A `sending` row is taken from its owner only when its
+lease lapsed (the owner stopped renewing it) or when the claimer names the owner as gone.
 """
 
 from __future__ import annotations
@@ -12,8 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from newsletter.db.schema import as_utc
@@ -43,6 +59,15 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Holding:
+    """The `sending` rows of an issue one owner holds, and when its lease on them ends."""
+
+    owner: str | None  # None for rows claimed before claims had owners
+    rows: int
+    until: datetime
+
+
 def snapshot(session: Session, issue_id: int, recipients: Select[int]) -> None:
     """One pending row per subscriber id that `recipients` selects (the confirmed, as `subscribers` says)."""
     chosen = recipients.subquery()
@@ -59,24 +84,28 @@ def issues_with_work(session: Session) -> list[int]:
         [State.PENDING, State.SENDING, State.DEFERRED])).distinct()))
 
 
-def claim(session: Session, issue_id: int, *, limit: int, lease_seconds: float, now: datetime) -> list[Claim]:
-    """Hold up to `limit` due rows: sending with a lapsed lease, deferred and due again, then pending."""
+def claim(session: Session, issue_id: int, *, limit: int, lease_seconds: float, now: datetime,
+          owner: str | None = None, takeover: Sequence[str] = ()) -> list[Claim]:
+    """Hold up to `limit` due rows for `owner`: sending rows whose lease lapsed or whose owner is in
+    `takeover` (known to be gone), deferred rows due again, then pending ones."""
     # One statement per state, each an in-order walk of the (issue_id, state, id) index: an OR across
     # the states makes both SQLite and PostgreSQL scan every row of the issue, sent ones included.
+    lapsed = DeliveryRow.lease_until < now
     claims: list[Claim] = []
     for due in (
-        # A worker that died holding rows: at-least-once, so they are tried again.
-        and_(DeliveryRow.state == State.SENDING, DeliveryRow.lease_until < now),
+        # A sender that died holding rows: at-least-once, so they are tried again.
+        and_(DeliveryRow.state == State.SENDING,
+             or_(lapsed, DeliveryRow.owner.in_(takeover)) if takeover else lapsed),
         and_(DeliveryRow.state == State.DEFERRED, DeliveryRow.next_attempt_at <= now),
         DeliveryRow.state == State.PENDING,
     ):
         if len(claims) < limit:
-            claims.extend(_claim_where(session, issue_id, due, limit - len(claims), lease_seconds, now))
+            claims.extend(_claim_where(session, issue_id, due, limit - len(claims), lease_seconds, now, owner))
     return sorted(claims, key=lambda c: c.delivery_id)
 
 
 def _claim_where(session: Session, issue_id: int, due: ColumnElement[bool], limit: int, lease_seconds: float,
-                 now: datetime) -> list[Claim]:
+                 now: datetime, owner: str | None) -> list[Claim]:
     ids = (
         select(DeliveryRow.id)
         .where(DeliveryRow.issue_id == issue_id, due)
@@ -87,7 +116,7 @@ def _claim_where(session: Session, issue_id: int, due: ColumnElement[bool], limi
     rows = session.execute(
         update(DeliveryRow)
         .where(DeliveryRow.id.in_(ids.scalar_subquery()))
-        .values(state=State.SENDING, attempts=DeliveryRow.attempts + 1,
+        .values(state=State.SENDING, attempts=DeliveryRow.attempts + 1, owner=owner,
                 lease_until=now + timedelta(seconds=lease_seconds),
                 first_attempt_at=func.coalesce(DeliveryRow.first_attempt_at, now))
         .returning(DeliveryRow.id, DeliveryRow.subscriber_id, DeliveryRow.attempts,
@@ -97,22 +126,64 @@ def _claim_where(session: Session, issue_id: int, due: ColumnElement[bool], limi
     return [Claim(id_, subscriber, tries, as_utc(first or now)) for id_, subscriber, tries, first in rows]
 
 
-def record(session: Session, outcomes: Iterable[Outcome], now: datetime) -> None:
-    """Write the outcomes of claimed rows, in as few statements as there are kinds of outcome."""
+def renew(session: Session, issue_id: int, owner: str, delivery_ids: Iterable[int], until: datetime) -> set[int]:
+    """Extend `owner`'s lease on those of `delivery_ids` it still holds to `until`; the ids it still holds."""
+    ids = list(delivery_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(ids), DeliveryRow.issue_id == issue_id, DeliveryRow.state == State.SENDING,
+               DeliveryRow.owner == owner)
+        .values(lease_until=until)
+        .returning(DeliveryRow.id)
+        .execution_options(synchronize_session=False)
+    ))
+
+
+def holdings(session: Session, issue_id: int) -> list[Holding]:
+    """Who holds the issue's `sending` rows, how many each, and until when (the latest of their leases)."""
+    rows = session.execute(
+        select(DeliveryRow.owner, func.count(), func.max(DeliveryRow.lease_until))
+        .where(DeliveryRow.issue_id == issue_id, DeliveryRow.state == State.SENDING)
+        .group_by(DeliveryRow.owner).order_by(DeliveryRow.owner)
+    ).all()
+    return [Holding(owner, int(n), as_utc(until)) for owner, n, until in rows if until is not None]
+
+
+def record(executor: Session | Connection, outcomes: Iterable[Outcome], now: datetime) -> None:
+    """Write the outcomes of claimed rows, in as few statements as there are kinds of outcome.
+
+    Called for every few outcomes as they happen, so it is made cheap: Core statements compiled once, on
+    a plain connection when the caller has one, and a commit that does not wait where that is safe. On
+    PostgreSQL this transaction does not wait for the server's WAL flush (`synchronous_commit = off`: a
+    crash of the database server itself may lose its last fraction of a second of outcomes, and those
+    messages are sent again); SQLite runs in WAL mode with synchronous=NORMAL (`db/engine.py`), which
+    survives any crash of ours and loses the last commits only to a crash of the machine.
+    """
+    outcomes = list(outcomes)
     sent = [o.delivery_id for o in outcomes if o.state is State.SENT]
     others = [o for o in outcomes if o.state is not State.SENT]
+    dialect = executor.dialect if isinstance(executor, Connection) else executor.get_bind().dialect
+    if dialect.name == "postgresql":
+        executor.execute(text("SET LOCAL synchronous_commit = off"))
     if sent:
-        session.execute(update(DeliveryRow).where(DeliveryRow.id.in_(sent))
-                        .values(state=State.SENT, finished_at=now, lease_until=None, code=None, reason=None)
-                        .execution_options(synchronize_session=False))
+        executor.execute(_RECORD_SENT, {"ids": sent, "now": now})
     if others:
-        # ORM bulk UPDATE by primary key: one executemany for the whole batch.
-        session.execute(update(DeliveryRow), [
-            {"id": o.delivery_id, "state": o.state, "code": o.code, "reason": o.reason,
-             "next_attempt_at": o.next_attempt_at, "lease_until": None,
-             "finished_at": None if o.state is State.DEFERRED else now}
+        executor.execute(_RECORD_ONE, [
+            {"row": o.delivery_id, "new_state": o.state, "new_code": o.code, "new_reason": o.reason,
+             "retry_at": o.next_attempt_at, "done_at": None if o.state is State.DEFERRED else now}
             for o in others
         ])
+
+
+_TABLE = cast(Table, DeliveryRow.__table__)
+_ROWS = _TABLE.c
+_RECORD_SENT = (update(_TABLE).where(_ROWS.id.in_(bindparam("ids", expanding=True)))
+                .values(state=State.SENT, finished_at=bindparam("now"), lease_until=None, code=None, reason=None))
+_RECORD_ONE = (update(_TABLE).where(_ROWS.id == bindparam("row"))
+               .values(state=bindparam("new_state"), code=bindparam("new_code"), reason=bindparam("new_reason"),
+                       next_attempt_at=bindparam("retry_at"), finished_at=bindparam("done_at"), lease_until=None))
 
 
 def release(session: Session, delivery_ids: Sequence[int]) -> None:
@@ -120,7 +191,8 @@ def release(session: Session, delivery_ids: Sequence[int]) -> None:
     if delivery_ids:
         session.execute(update(DeliveryRow).where(DeliveryRow.id.in_(delivery_ids),
                                                   DeliveryRow.state == State.SENDING)
-                        .values(state=State.PENDING, lease_until=None, attempts=DeliveryRow.attempts - 1)
+                        .values(state=State.PENDING, lease_until=None, owner=None,
+                                attempts=DeliveryRow.attempts - 1)
                         .execution_options(synchronize_session=False))
 
 
@@ -142,13 +214,18 @@ def failure_reasons(session: Session, issue_id: int, limit: int = 20) -> list[tu
     return [(str(reason), int(n)) for reason, n in rows]
 
 
-def next_due(session: Session, issue_id: int) -> datetime | None:
-    """When the earliest deferred or leased row becomes claimable again; None when none is waiting."""
+def next_retry(session: Session, issue_id: int) -> datetime | None:
+    """When the earliest deferred row comes due; None when none is deferred."""
     deferred = session.scalar(select(func.min(DeliveryRow.next_attempt_at)).where(
         DeliveryRow.issue_id == issue_id, DeliveryRow.state == State.DEFERRED))
+    return None if deferred is None else as_utc(deferred)
+
+
+def next_due(session: Session, issue_id: int) -> datetime | None:
+    """When the earliest deferred or leased row becomes claimable again; None when none is waiting."""
     leased = session.scalar(select(func.min(DeliveryRow.lease_until)).where(
         DeliveryRow.issue_id == issue_id, DeliveryRow.state == State.SENDING))
-    waiting = [as_utc(t) for t in (deferred, leased) if t is not None]
+    waiting = [t for t in (next_retry(session, issue_id), leased and as_utc(leased)) if t is not None]
     return min(waiting) if waiting else None
 
 

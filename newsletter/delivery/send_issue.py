@@ -15,10 +15,11 @@ from newsletter.content import store as excerpts
 from newsletter.content.excerpt import Excerpt
 from newsletter.db.schema import utcnow
 from newsletter.delivery import ledger
-from newsletter.delivery.ledger import Outcome
+from newsletter.delivery.ledger import Holding, Outcome
 from newsletter.delivery.recipients import Recipients
-from newsletter.delivery.sender import Policy, Sender, Tally
+from newsletter.delivery.sender import Policy, Sender
 from newsletter.delivery.tables import FINAL_STATES, DeliveryState
+from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Transport
 from newsletter.issues import store as issues
 from newsletter.issues.prepare import PreparedIssue
@@ -49,7 +50,8 @@ def policy(config: Config, workers: int | None = None) -> Policy:
     delivery = config.delivery
     return Policy(workers=workers or config.smtp.connections, batch_size=delivery.batch_size,
                   lease_seconds=delivery.lease_seconds, give_up_after=timedelta(hours=delivery.give_up_after),
-                  retry_seconds=delivery.retry_seconds, linger_seconds=delivery.linger_seconds)
+                  retry_seconds=delivery.retry_seconds, linger_seconds=delivery.linger_seconds,
+                  refusals_in_a_row=delivery.refusals_in_a_row, database_patience=delivery.database_patience)
 
 
 def open_issue(session: Session, week: IsoWeek, subject: str, chosen: Sequence[Excerpt], recipients: Select[int],
@@ -76,13 +78,40 @@ def start(sessions: sessionmaker[Session], prepared: PreparedIssue, recipients: 
 async def deliver(config: Config, sessions: sessionmaker[Session], prepared: PreparedIssue, issue_id: int,
                   recipients: Recipients, transport: Transport, *, workers: int | None = None,
                   on_outcomes: Callable[[Sequence[Outcome]], None] = lambda _: None,
-                  stop: asyncio.Event | None = None) -> Tally:
-    """Send the issue's due rows until none is left or `stop` is set."""
+                  stop: asyncio.Event | None = None, tally: Tally | None = None) -> Tally:
+    """Send the issue's due rows until none is left or `stop` is set.
+
+    Raises SendStopped when the send had to stop (`tally`, when given, is filled in as it goes).
+    """
     signer = DkimSigner.from_config(config)
     sender = Sender(sessions, transport, prepared.template, recipients, policy(config, workers),
                     envelope_from=config.newsletter.from_address, on_outcomes=on_outcomes,
                     sign=signer.sign if signer is not None else None)
+    if tally is not None:
+        sender.tally = tally
     return await sender.run(issue_id, stop)
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """What a send left behind: rows nobody holds, rows other senders hold, and deferred rows."""
+
+    pending: int
+    held: list[Holding]
+    deferred: int
+    next_retry: datetime | None
+
+    @property
+    def unfinished(self) -> bool:
+        """Rows a send ended without, deferred ones apart (those wait for their retry time, as they should)."""
+        return bool(self.pending or self.held)
+
+
+def remaining(sessions: sessionmaker[Session], issue_id: int) -> Remaining:
+    with sessions() as session:
+        states = ledger.counts(session, issue_id)
+        return Remaining(states[DeliveryState.PENDING], ledger.holdings(session, issue_id),
+                         states[DeliveryState.DEFERRED], ledger.next_retry(session, issue_id))
 
 
 def weeks_with_retries(session: Session) -> list[IsoWeek]:

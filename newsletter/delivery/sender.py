@@ -1,12 +1,26 @@
 """The send: workers claim ledger batches, personalise the issue's template, hand each message to the
-transport, and write the outcomes back a batch at a time.
+transport, and write each outcome as it happens.
 
-Guarantees: a row is marked `sending` (with a lease) before its message leaves, and `sent` only after
-the transport returned, so a crash at any point loses nothing; rows whose lease lapses are tried again.
-The only messages a crash can repeat are the ones sent but not yet recorded, at most one batch per
-worker; each carries the same Message-ID as before. Recipients are looked up when their batch is
-claimed, so an unsubscribe that arrives mid-send stops every message not yet claimed (those already
-claimed, at most one batch per worker, still go out).
+Guarantees:
+- Nothing is lost. A row is `sending` (claimed by this process, with a lease) before its message leaves
+  and `sent` only after the transport returned; a crash leaves it `sending`, and it is sent again.
+- The crash window is one message per connection. Each outcome is written as it happens (a group commit,
+  `recorder.py`), and the server can accept a worker's next message only once the outcome before it is
+  in (the write overlaps that message's first steps), so a crash repeats at most the messages accepted
+  but not yet written, one per connection; each repeat has the same Message-ID.
+- No live sender's rows are taken. The owner renews its lease every third of it (`leases.py`), however
+  long a batch takes; rows of a sender that died on this host are taken at once, others when their
+  lease lapses.
+- Nothing destroys the list by accident. A refusal that is about us (relaying denied, authentication,
+  the sender's policy) stops the send; permanent refusals are believed only once a later message is
+  accepted, and `refusals_in_a_row` of them in a row stop it too (`breaker.py`). Either way nobody is
+  bounced and the rows are left for a later run.
+- A server that refuses the session (421, down) defers the rest of the worker's batch untried, and the
+  transport waits longer before each new connection, so it is not hammered.
+- A database that goes away is waited for with backoff for `database_patience`, then the send stops
+  (`SendStopped`), having sent nothing whose outcome it could not write but the one per connection.
+- Unsubscribes that arrive mid-send stop every message whose batch is not claimed yet: recipients are
+  looked up when their batch is claimed.
 """
 
 from __future__ import annotations
@@ -14,25 +28,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.db.schema import utcnow
+from newsletter.db.transient import patiently
 from newsletter.delivery import ledger
-from newsletter.delivery.ledger import Claim, Outcome
+from newsletter.delivery.breaker import Refusal, RefusalBreaker
+from newsletter.delivery.commits import OutcomeCommits
+from newsletter.delivery.leases import LeaseKeeper, gone, sharing
+from newsletter.delivery.ledger import Claim, Holding, Outcome
+from newsletter.delivery.owners import Owner
 from newsletter.delivery.recipients import Recipients
+from newsletter.delivery.recorder import OutcomeWriter, Written
 from newsletter.delivery.tables import DeliveryState
+from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Outgoing, Transport
-from newsletter.errors import DeliveryError
+from newsletter.errors import DatabaseUnavailable, DeliveryError, RelayRefusal, SendStopped, SessionFailure
 from newsletter.issues.compose import MessageTemplate
 from newsletter.mail.recipient import Recipient
 
 log = logging.getLogger(__name__)
 State = DeliveryState
+T = TypeVar("T")
+_LEFT_FOR_LATER = "nobody was marked bounced and the rows are left for a later run"
 
 
 @dataclass(frozen=True)
@@ -41,36 +67,30 @@ class Policy:
 
     workers: int = 4
     batch_size: int = 100
-    lease_seconds: float = 300
+    lease_seconds: float = 30
     give_up_after: timedelta = timedelta(hours=72)
     retry_seconds: float = 60       # first retry delay; doubles each attempt, at most an hour
     linger_seconds: float = 120     # wait in this run for deferred rows that come due this soon
+    refusals_in_a_row: int = 20     # the breaker: this many permanent refusals in a row stop the send
+    database_patience: float = 60   # wait this long for a database that is away, then stop
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.retry_seconds * 2 ** max(attempts - 1, 0), 3600))
 
 
-@dataclass
-class Tally:
-    """What this run did: outcomes by state, and the reasons for failures and deferrals."""
-
-    states: Counter[DeliveryState] = field(default_factory=Counter)
-    reasons: Counter[str] = field(default_factory=Counter)
-
-    def add(self, outcome: Outcome) -> None:
-        self.states[outcome.state] += 1
-        if outcome.reason and outcome.state in (State.FAILED, State.DEFERRED):
-            self.reasons[outcome.reason] += 1
-
-
 class Sender:
-    """Delivers one issue to its ledger; `run` can be called by several processes at once."""
+    """Delivers one issue to its ledger; `run` can be called by several processes at once.
+
+    `owner` names this process in the claims it makes (default: this process); `on_outcomes` hears of
+    each row this run touches the first time it gets an outcome (for a progress bar).
+    """
 
     def __init__(self, sessions: sessionmaker[Session], transport: Transport, template: MessageTemplate,
                  recipients: Recipients, policy: Policy, *, envelope_from: str,
                  clock: Callable[[], datetime] = utcnow,
                  sign: Callable[[bytes], bytes] | None = None,
-                 on_outcomes: Callable[[Sequence[Outcome]], None] = lambda _: None) -> None:
+                 on_outcomes: Callable[[Sequence[Outcome]], None] = lambda _: None,
+                 owner: Owner | None = None) -> None:
         self._sessions = sessions
         self._transport = transport
         self._template = template
@@ -80,78 +100,179 @@ class Sender:
         self._clock = clock
         self._sign = sign
         self._on_outcomes = on_outcomes
+        self.owner = owner or Owner.this_process()
         self.tally = Tally()
 
     async def run(self, issue_id: int, stop: asyncio.Event | None = None) -> Tally:
-        """Send until nothing is due (or `stop` is set); rows still deferred wait for a later run."""
-        stop = stop or asyncio.Event()
-        await asyncio.gather(*(self._work(issue_id, stop) for _ in range(self._policy.workers)))
+        """Send until nothing is due (or `stop` is set); rows deferred for later wait for a later run.
+
+        Raises SendStopped when a reason every message shares stops the send; what it did is in `tally`.
+        """
+        self._stop = stop or asyncio.Event()
+        self._halt = asyncio.Event()
+        with self._sessions() as session:
+            bind = session.get_bind()
+        self._engine = bind if isinstance(bind, Engine) else bind.engine
+        self._failure: SendStopped | None = None
+        self._breaker = RefusalBreaker(self._policy.refusals_in_a_row)
+        commits = OutcomeCommits(self._engine, self._clock, self._patient)
+        self._writer = OutcomeWriter(commits)
+        self._keeper = LeaseKeeper(self._sessions, issue_id, self.owner, self._policy.lease_seconds,
+                                   clock=self._clock, patient=self._patient, share=self._transport.share)
+        heartbeat = asyncio.create_task(self._beat(), name="lease-heartbeat")
+        try:
+            done = await asyncio.gather(*(self._work(issue_id) for _ in range(self._policy.workers)),
+                                        return_exceptions=True)
+            for result in done:
+                if isinstance(result, BaseException):
+                    raise result
+            if self._failure is None and not self._stop.is_set() and self._breaker.held:
+                await self._believe(self._breaker.accepted())  # fewer than the limit in a row: real bounces
+        finally:
+            self._halt.set()
+            await heartbeat  # it stops at the halt; a step under way in its thread is let finish
+            await self._hand_back(list(self._keeper.held))
+            commits.close()
+        if self._failure is not None:
+            raise self._failure
         return self.tally
 
-    async def _work(self, issue_id: int, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            claims = await asyncio.to_thread(self._claim, issue_id)
-            if claims:
-                await self._deliver(claims, stop)
-                continue
-            wait = await asyncio.to_thread(self._wait_for_due, issue_id)
-            if wait is None:
-                return
-            # Sleep until a deferred row comes due (looking again each second: a sibling worker's lease
-            # also counts as "due" and usually ends early, when it finishes), or stop when asked to.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(wait, 1.0))
+    def _stopping(self) -> bool:
+        return self._stop.is_set() or self._halt.is_set()
 
-    def _claim(self, issue_id: int) -> list[Claim]:
+    def _give_up(self, reason: str) -> None:
+        """Stop the whole send for a reason every message shares; the first reason is the one told."""
+        if self._failure is None:
+            self._failure = SendStopped(reason)
+            log.error("send stopped: %s", reason, extra={"event": "send.stopped"})
+        self._halt.set()
+
+    async def _patient(self, step: Callable[[], T], doing: str) -> T:
+        return await patiently(step, patience=self._policy.database_patience, doing=doing)
+
+    async def _beat(self) -> None:
+        try:
+            await self._keeper.run(self._halt)
+        except DatabaseUnavailable as gone_away:
+            self._give_up(f"{gone_away}; the send stopped safely")
+
+    async def _work(self, issue_id: int) -> None:
+        try:
+            idle_since: float | None = None
+            while not self._stopping():
+                claimed_at = time.monotonic()
+                claims, holdings = await self._patient(lambda: self._claim(issue_id), "claiming rows")
+                self._transport.share(sharing(holdings, self.owner, self._clock()))
+                if claims:
+                    idle_since = None
+                    self._keeper.hold([c.delivery_id for c in claims], claimed_at)
+                    await self._deliver(claims)
+                    continue
+                idle_since = idle_since or time.monotonic()
+                wait = await self._patient(partial(self._next_look, issue_id, idle_since), "looking for due rows")
+                if wait is None:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._halt_or_stop(), timeout=wait)
+        except DatabaseUnavailable as gone_away:
+            self._give_up(f"{gone_away}; the send stopped safely")
+        except Exception:
+            self._halt.set()  # a bug: the other workers stop too, and the error is raised from `run`
+            raise
+
+    async def _halt_or_stop(self) -> None:
+        waits = [asyncio.ensure_future(self._halt.wait()), asyncio.ensure_future(self._stop.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
+    def _claim(self, issue_id: int) -> tuple[list[Claim], list[Holding]]:
+        """Claim a batch, taking over the rows of senders that died on this host; also who holds rows
+        (for the rate's share)."""
+        with self._sessions() as session:
+            holdings = ledger.holdings(session, issue_id)
+        takeover = gone(holdings, self.owner)
+        if takeover:
+            log.info("taking over the rows of %s: that sender is no longer running on this host",
+                     ", ".join(takeover), extra={"event": "send.takeover", "owners": ",".join(takeover)})
         with self._sessions.begin() as session:
             return ledger.claim(session, issue_id, limit=self._policy.batch_size,
-                                lease_seconds=self._policy.lease_seconds, now=self._clock())
+                                lease_seconds=self._policy.lease_seconds, now=self._clock(),
+                                owner=str(self.owner), takeover=takeover), holdings
 
-    def _wait_for_due(self, issue_id: int) -> float | None:
-        """Seconds until the next deferred row is due, if that is soon enough to wait for in this run."""
+    def _next_look(self, issue_id: int, idle_since: float) -> float | None:
+        """Seconds to wait before looking for claimable rows again, or None: nothing worth waiting for.
+
+        Worth waiting for: deferred rows due within `linger_seconds`, and rows another sender holds, for
+        as long as a dead sender's lease takes to lapse (or `linger_seconds`, if longer). A live sender
+        keeps renewing its lease; its rows are its own, and `newsletter send` says who holds them.
+        """
+        now = self._clock()
         with self._sessions() as session:
-            due = ledger.next_due(session, issue_id)
-        if due is None:
-            return None
-        wait = (due - self._clock()).total_seconds()
-        return max(wait, 0.05) if wait <= self._policy.linger_seconds else None
+            retry = ledger.next_retry(session, issue_id)
+            others = [h for h in ledger.holdings(session, issue_id) if h.owner != str(self.owner)]
+        waits = []
+        if retry is not None and (retry - now).total_seconds() <= self._policy.linger_seconds:
+            waits.append(max((retry - now).total_seconds(), 0.05))
+        patience = max(self._policy.lease_seconds + 1, self._policy.linger_seconds)
+        if others and time.monotonic() - idle_since <= patience:
+            waits.append(1.0)
+        return min(waits) if waits else None
 
-    async def _deliver(self, claims: list[Claim], stop: asyncio.Event) -> None:
-        people = await asyncio.to_thread(self._recipients.lookup, [c.subscriber_id for c in claims])
-        outcomes: list[Outcome] = []
-        bounced: list[int] = []
-        untried: list[int] = []
-        for claim in claims:
-            person = people.get(claim.subscriber_id)
-            if stop.is_set():
-                untried.append(claim.delivery_id)
-            elif person is None:
-                outcomes.append(Outcome(claim.delivery_id, State.SKIPPED,
-                                        reason="no longer subscribed when its turn came"))
-            else:
-                outcome = await self._send_one(claim, person)
-                outcomes.append(outcome)
-                if outcome.state is State.FAILED and (outcome.code or 0) >= 500:
-                    bounced.append(claim.subscriber_id)
-        await asyncio.to_thread(self._record, outcomes, untried, bounced)
-
-
-    async def _send_one(self, claim: Claim, person: Recipient) -> Outcome:
+    async def _deliver(self, claims: list[Claim]) -> None:
+        people = await self._patient(lambda: self._recipients.lookup([c.subscriber_id for c in claims]),
+                                     "looking up the batch's recipients")
+        written: Written | None = None  # this worker's last outcome, on its way into the database
         try:
-            data = self._template.personalise(person)
-            if self._sign is not None:
-                data = self._sign(data)  # DKIM: its header lines are folded, so none starts with "."
-            await self._transport.send(Outgoing(self._from, person.address, data,
-                                                self._template.message_id(person.subscriber_id),
-                                                dot_stuffed=True))
-        except DeliveryError as error:
-            # error.reason and error.recipient come redacted from the transport.
-            log.info("delivery %s for %s: %s", "refused" if error.permanent else "deferred",
-                     error.recipient or "a recipient", error.reason)
-            if error.permanent:
-                return Outcome(claim.delivery_id, State.FAILED, error.code or None, error.reason)
-            return self._deferred(claim, error.code or None, error.reason)
-        return Outcome(claim.delivery_id, State.SENT)
+            for index, claim in enumerate(claims):
+                if self._stopping():
+                    await self._hand_back([c.delivery_id for c in claims[index:]])
+                    return
+                if not await self._keeper.still_mine(claim.delivery_id):
+                    continue
+                person = people.get(claim.subscriber_id)
+                if person is None:
+                    written = await self._settle(claim, Outcome(claim.delivery_id, State.SKIPPED,
+                                                                reason="no longer subscribed when its turn came"))
+                    continue
+                try:
+                    await self._send_one(claim, person, ready=written)
+                except RelayRefusal as refusal:
+                    self._give_up(f"{refusal.reason}; {_LEFT_FOR_LATER}: check [smtp] host, username and "
+                                  "NEWSLETTER_SMTP_PASSWORD, and that the relay accepts [newsletter] from_address")
+                    await self._hand_back([c.delivery_id for c in claims[index:]])
+                    return
+                except DeliveryError as error:
+                    written = await self._settle(claim, self._refused(claim, error)) or written
+                    if isinstance(error, SessionFailure):
+                        # The server turned the session away: the rest of the batch would meet it too.
+                        rest = claims[index + 1:]
+                        written = self._submit(rest, [self._deferred(c, error.code or None,
+                                                                     f"not tried: {error.reason}") for c in rest])
+                        return
+                    continue
+                written = await self._settle(claim, Outcome(claim.delivery_id, State.SENT))
+        finally:
+            if written is not None:
+                await written  # the batch's last outcome is in before this worker claims again
+
+    async def _send_one(self, claim: Claim, person: Recipient, *, ready: Written | None) -> None:
+        data = self._template.personalise(person)
+        if self._sign is not None:
+            data = self._sign(data)  # DKIM: its header lines are folded, so none starts with "."
+        await self._transport.send(Outgoing(self._from, person.address, data,
+                                            self._template.message_id(person.subscriber_id), dot_stuffed=True,
+                                            ready=ready))
+
+    def _refused(self, claim: Claim, error: DeliveryError) -> Outcome:
+        # error.reason and error.recipient come redacted from the transport.
+        log.info("delivery %s for %s: %s", "refused" if error.permanent else "deferred",
+                 error.recipient or "a recipient", error.reason)
+        if error.permanent:
+            return Outcome(claim.delivery_id, State.FAILED, error.code or None, error.reason)
+        return self._deferred(claim, error.code or None, error.reason)
 
     def _deferred(self, claim: Claim, code: int | None, reason: str) -> Outcome:
         now = self._clock()
@@ -162,12 +283,51 @@ class Sender:
         return Outcome(claim.delivery_id, State.DEFERRED, code, reason,
                        next_attempt_at=now + self._policy.backoff(claim.attempts))
 
-    def _record(self, outcomes: list[Outcome], untried: list[int], bounced: list[int]) -> None:
+    async def _settle(self, claim: Claim, outcome: Outcome) -> Written | None:
+        """Hand one outcome to the writer, through the breaker: a bounce waits until a message is accepted.
+
+        Returns the write to await before the worker's next message is accepted (None: nothing written).
+        """
+        if outcome.state is State.FAILED and (outcome.code or 0) >= 500:
+            if self._breaker.refused(claim, outcome):
+                self._give_up(f"{self._breaker.reason()}: {_LEFT_FOR_LATER}; check the relay and its log")
+            return None
+        if outcome.state is State.SENT and self._breaker.held:
+            await self._believe(self._breaker.accepted())
+        return self._submit([claim], [outcome])
+
+    def _submit(self, claims: Sequence[Claim], outcomes: list[Outcome]) -> Written | None:
+        if not outcomes:
+            return None
+        # Not renewed from here on: the lease has at least two thirds of its length left, and a row whose
+        # outcome is written is not `sending` any more.
+        self._keeper.drop(c.delivery_id for c in claims)
+        written = self._writer.submit(outcomes)
+        self._on_outcomes([outcome for outcome in outcomes if self.tally.add(outcome)])
+        return written
+
+    async def _believe(self, refusals: list[Refusal]) -> None:
+        """Refusals shown to be about their recipients: suppress them, then record them failed (in that
+        order, so a crash between the two leaves a row that is skipped next time, never a failed row
+        whose subscriber is still mailed)."""
+        bounced = [r.claim.subscriber_id for r in refusals]
+        await self._patient(lambda: self._recipients.mark_bounced(bounced), "suppressing bounced subscribers")
+        written = self._submit([r.claim for r in refusals], [r.outcome for r in refusals])
+        if written is not None:
+            await written
+
+    async def _hand_back(self, delivery_ids: list[int]) -> None:
+        """Release claimed rows untried, so another run takes them at once; best effort when the database
+        is away (they are then taken when this process is gone or their lease lapses)."""
+        if not delivery_ids:
+            return
+        try:
+            await asyncio.to_thread(self._release, delivery_ids)
+        except Exception as error:  # the rows stay claimed; nothing is lost
+            log.warning("could not hand back %d claimed row(s): %s", len(delivery_ids), type(error).__name__)
+            return
+        self._keeper.drop(delivery_ids)
+
+    def _release(self, delivery_ids: list[int]) -> None:
         with self._sessions.begin() as session:
-            ledger.record(session, outcomes, self._clock())
-            ledger.release(session, untried)
-        if bounced:
-            self._recipients.mark_bounced(bounced)
-        for outcome in outcomes:
-            self.tally.add(outcome)
-        self._on_outcomes(outcomes)
+            ledger.release(session, delivery_ids)

@@ -13,7 +13,7 @@ from newsletter.db.schema import Base, str_enum
 
 class DeliveryState(enum.StrEnum):
     PENDING = "pending"      # snapshotted, not tried yet
-    SENDING = "sending"      # claimed by a worker until lease_until
+    SENDING = "sending"      # claimed by `owner`, whose lease it renews, until lease_until
     SENT = "sent"            # the server accepted it
     DEFERRED = "deferred"    # a temporary failure; tried again at next_attempt_at
     FAILED = "failed"        # refused for good (5xx), or deferred for longer than give_up_after
@@ -38,6 +38,8 @@ class DeliveryRow(Base):
     state: Mapped[DeliveryState] = mapped_column(str_enum(DeliveryState, "delivery_state"))
     attempts: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The process that claimed it last, "host/pid/stamp" (`delivery.owners.Owner`); kept once it is done.
+    owner: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

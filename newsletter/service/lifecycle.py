@@ -111,7 +111,8 @@ class Service:
     On SIGTERM or SIGINT nothing new starts: HTTP stops accepting, the worker finishes its mail, and a
     send in progress finishes the messages in flight and hands back the rows it claimed but did not
     try. All of that gets `[delivery] drain_seconds`; whatever is still running then is cancelled (its
-    claims come back after their lease) and the process exits 0. A second signal cuts the wait short.
+    claims are taken at once by the next run on this host, this process being gone, or after their
+    lease by another) and the process exits 0. A second signal cuts the wait short.
     """
 
     def __init__(self, config: Config, engine: Engine, *, host: str, port: int,
@@ -178,7 +179,7 @@ class Service:
                 task.cancel()
             if late:
                 run_log.warning("%d task(s) still running after %.0f s were cancelled; a send's unfinished rows are "
-                            "tried again once their lease ends", len(late), self.drain_seconds,
+                            "tried again by the next run", len(late), self.drain_seconds,
                             extra={"event": "run.cancelled", "tasks": len(late)})
             await asyncio.gather(*late, return_exceptions=True)
             # Only now: shutting the scheduler down cancels the jobs its executor still tracks.

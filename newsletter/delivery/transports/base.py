@@ -7,7 +7,8 @@ logic cannot tell them apart. A transport raises `TemporaryFailure` (try again l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 CRLF = b"\r\n"
@@ -20,6 +21,11 @@ class Outgoing:
     `data` is the complete RFC 5322 message with CRLF line endings. It is NOT dot-stuffed unless
     `dot_stuffed` is set: a caller that builds every message from a template stuffed once with
     `dot_stuff` sets it, and the SMTP transport then sends the bytes untouched.
+
+    `ready`, when given, is awaited before the message can be accepted (over SMTP before the final "."
+    of DATA, in the outbox before the file is written): the sender passes the write of its previous
+    outcome, so that write overlaps this message's first steps and still comes before its acceptance.
+    If it raises, the message is not sent and the error goes to the caller.
     """
 
     sender: str  # envelope MAIL FROM
@@ -27,6 +33,7 @@ class Outgoing:
     data: bytes
     message_id: str  # e.g. "<2026-W47.42.ab12@example.org>", for file names and logs
     dot_stuffed: bool = False
+    ready: Awaitable[None] | None = field(default=None, compare=False)
 
 
 class Transport(Protocol):
@@ -34,6 +41,10 @@ class Transport(Protocol):
 
     async def send(self, message: Outgoing) -> None:
         """Return once the message is accepted; raise TemporaryFailure or PermanentFailure otherwise."""
+        ...
+
+    def share(self, senders: int) -> None:
+        """Pace as one of `senders` processes sending one issue, so a configured rate holds for them all."""
         ...
 
     async def close(self) -> None:

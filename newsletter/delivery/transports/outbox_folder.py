@@ -46,7 +46,12 @@ class OutboxTransport:
 
     async def send(self, message: Outgoing) -> None:
         """File the message; a file-system error is a TemporaryFailure (disk full, no permission)."""
+        if message.ready is not None:
+            await message.ready
         await asyncio.to_thread(self.write, message)
+
+    def share(self, senders: int) -> None:
+        """Files have no rate to share."""
 
     async def close(self) -> None:
         """Nothing stays open between messages."""

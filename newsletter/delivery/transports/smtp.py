@@ -1,5 +1,6 @@
-"""The SMTP transport: a small pool of reused aiosmtplib connections, a shared rate limit, and SMTP
-replies translated into TemporaryFailure / PermanentFailure with redacted addresses.
+"""The SMTP transport: a small pool of reused aiosmtplib connections, a shared rate limit, a backoff per
+connection when the server refuses or is down, and SMTP replies translated into TemporaryFailure /
+PermanentFailure / RelayRefusal (the relay will not send for us: see `replies.py`) with redacted addresses.
 
 Speed: `aiosmtplib.SMTP.sendmail` re-normalises line endings, re-stuffs dots (twice over a 30 KB
 message, once for SIZE) and parses both addresses on every call. Here each message is one MAIL, one
@@ -10,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 import ssl
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable
 
 from aiosmtplib import (
     SMTP,
@@ -31,7 +30,9 @@ from aiosmtplib import (
 
 from newsletter.config.settings import SmtpSettings
 from newsletter.delivery.transports.base import Outgoing, dot_stuff
-from newsletter.errors import DeliveryError, PermanentFailure, SessionFailure, TemporaryFailure
+from newsletter.delivery.transports.pacing import ConnectionBackoff, SendPacer
+from newsletter.delivery.transports.replies import refuses_us
+from newsletter.errors import DeliveryError, PermanentFailure, RelayRefusal, SessionFailure, TemporaryFailure
 from newsletter.mail.redact import redact, redact_text
 
 log = logging.getLogger(__name__)
@@ -43,43 +44,32 @@ _TOO_MANY_RECIPIENTS = 452
 _QUIT_TIMEOUT = 5.0
 
 
-class SendPacer:
-    """Books each send a slot at least 1/rate after the previous one, across all connections; no bursts."""
-
-    def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if rate_per_second <= 0:
-            raise ValueError(f"rate_per_second must be above 0 (got {rate_per_second}); use no limiter")
-        self.interval = 1.0 / rate_per_second
-        self._clock = clock
-        self._next = -math.inf
-
-    def reserve(self) -> float:
-        """Book the next free slot; the seconds until it starts."""
-        now = self._clock()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        return slot - now
-
-    async def wait(self) -> None:
-        """Book a slot and sleep until it starts."""
-        delay = self.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
 class PreparedSMTP(SMTP):
     """aiosmtplib's client plus a DATA step for bytes already CRLF-terminated and dot-stuffed."""
 
-    async def data_prepared(self, stuffed: bytes) -> SMTPResponse:
-        """DATA with `stuffed` sent as is; raises SMTPDataError like `SMTP.data` on a refusal."""
+    async def data_prepared(self, stuffed: bytes, ready: Awaitable[None] | None = None) -> SMTPResponse:
+        """DATA with `stuffed` sent as is; raises SMTPDataError like `SMTP.data` on a refusal.
+
+        `ready` is awaited after the body and before the final ".": the moment the server accepts the
+        message is the last one, so whatever `ready` waits for overlaps everything before it. If it
+        raises, the "." is never sent and the caller closes the connection, which drops the message.
+        """
         start = await self.execute_command(b"DATA")
         if start.code != SMTPStatus.start_input:
             raise SMTPDataError(start.code, start.message)
         if self.protocol is None:
             raise SMTPServerDisconnected("Connection lost")
         try:
-            # No await between write and read_response, so the reply cannot arrive unawaited.
-            self.protocol.write(stuffed + b".\r\n")
+            if ready is not None:
+                # The server says nothing until it has the ".", so no reply can arrive unawaited here.
+                self.protocol.write(stuffed)
+                await ready
+                if self.protocol is None:
+                    raise SMTPServerDisconnected("Connection lost")
+                self.protocol.write(b".\r\n")
+            else:
+                self.protocol.write(stuffed + b".\r\n")
+            # No await between the last write and read_response, so the reply cannot arrive unawaited.
             reply = await self.protocol.read_response(timeout=self.timeout)
         except (SMTPServerDisconnected, SMTPTimeoutError):
             self.close()
@@ -99,11 +89,13 @@ class SmtpTransport:
         tls_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
         limiter: SendPacer | None = None,
+        backoff: ConnectionBackoff | None = None,
     ) -> None:
         self.settings = settings
         if limiter is None and settings.rate_per_second > 0:
             limiter = SendPacer(settings.rate_per_second)
         self.limiter = limiter
+        self.backoff = backoff or ConnectionBackoff()
         self._clients = [
             PreparedSMTP(
                 hostname=settings.host,
@@ -133,12 +125,17 @@ class SmtpTransport:
         client = await self._idle.get()
         try:
             if not client.is_connected:
+                await self.backoff.wait(id(client))
                 await self._connect(client)
-            await self._transaction(client, sender, recipient, stuffed, message.recipient)
+            await self._transaction(client, sender, recipient, stuffed, message)
+        except SessionFailure:
+            self.backoff.failed(id(client))
+            raise
         except DeliveryError:
             raise
         except SMTPServerDisconnected as exc:
             client.close()
+            self.backoff.failed(id(client))
             raise TemporaryFailure(
                 "the connection was lost before the server confirmed the message; it may be sent again",
                 recipient=redact(message.recipient),
@@ -157,8 +154,15 @@ class SmtpTransport:
             # Cancelled mid-transaction: the next message must not inherit this session.
             client.close()
             raise
+        else:
+            self.backoff.succeeded(id(client))
         finally:
             self._idle.put_nowait(client)
+
+    def share(self, senders: int) -> None:
+        """Keep `rate_per_second` for the whole send when `senders` processes share it."""
+        if self.limiter is not None:
+            self.limiter.share(senders)
 
     async def close(self) -> None:
         """QUIT every open connection; call it after every send has returned."""
@@ -175,7 +179,7 @@ class SmtpTransport:
                     await client.helo()
         except SMTPAuthenticationError as exc:
             client.close()
-            raise SessionFailure(
+            raise RelayRefusal(
                 f"{where} refused the login of [smtp] username {self.settings.username!r}: "
                 f"{redact_text(exc.message)}; check it and NEWSLETTER_SMTP_PASSWORD",
                 code=exc.code,
@@ -195,7 +199,8 @@ class SmtpTransport:
         log.debug("smtp: connected to %s", where)
 
     async def _transaction(self, client: PreparedSMTP, sender: bytes, recipient: bytes, stuffed: bytes,
-                           address: str) -> None:
+                           message: Outgoing) -> None:
+        address = message.recipient
         utf8 = not (sender.isascii() and recipient.isascii())
         if utf8 and not client.supports_extension("smtputf8"):
             raise PermanentFailure("the address is not ASCII and the server does not offer SMTPUTF8",
@@ -208,14 +213,16 @@ class SmtpTransport:
         reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *options)
         if reply.code != SMTPStatus.completed:
             await _reset(client, reply.code)
-            raise SessionFailure(f"the server refused the sender: {redact_text(reply.message)}; "
-                                 "check [newsletter] from_address", code=reply.code)
+            # Never a bounce; a permanent refusal of our sender meets every message, so it stops the send.
+            refused = RelayRefusal if 500 <= reply.code < 600 else SessionFailure
+            raise refused(f"the server refused the sender: {redact_text(reply.message)}; "
+                          "check [newsletter] from_address", code=reply.code)
         reply = await client.execute_command(b"RCPT", b"TO:<" + recipient + b">")
         if reply.code not in _ACCEPTED_RCPT:
             await _reset(client, reply.code)
             raise _refusal(reply.code, reply.message, address, "the recipient")
         try:
-            await client.data_prepared(stuffed)
+            await client.data_prepared(stuffed, message.ready)
         except SMTPDataError as exc:
             await _reset(client, exc.code)
             raise _refusal(exc.code, exc.message, address, "the message") from exc
@@ -232,6 +239,8 @@ def _envelope_address(address: str, recipient: str, *, sender: bool) -> bytes:
 
 
 def _refusal(code: int, text: str, address: str, what: str) -> DeliveryError:
+    if refuses_us(code, text):
+        return RelayRefusal(f"the relay refused to send for us: {code} {redact_text(text)}", code=code)
     permanent = 500 <= code < 600
     verb = "refused" if permanent else "deferred"
     failure = PermanentFailure if permanent else TemporaryFailure

@@ -164,6 +164,8 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "delivery.batch_size": (0, {}),
     "delivery.retry_seconds": (0.0, {}),
     "delivery.linger_seconds": (-1.0, {}),
+    "delivery.refusals_in_a_row": (0, {}),
+    "delivery.database_patience": (0, {}),
     "outbox.dir": ("", {}),
     "smtp.host": ("", {}),
     "smtp.port": (0, {}),

@@ -23,8 +23,9 @@ from newsletter.db.schema import as_utc, utcnow
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
 from newsletter.delivery.ledger import Outcome
-from newsletter.delivery.sender import Policy, Sender, Tally
+from newsletter.delivery.sender import Policy, Sender
 from newsletter.delivery.tables import DeliveryRow, DeliveryState
+from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.smtp import SmtpTransport
 from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.issues.render import render_issue

@@ -14,7 +14,8 @@ import pytest
 from newsletter.config.settings import Config, DeliverySettings, SmtpSettings
 from newsletter.delivery.transports.base import Outgoing, dot_stuff
 from newsletter.delivery.transports.configured import make_transport
-from newsletter.delivery.transports.smtp import SendPacer, SmtpTransport
+from newsletter.delivery.transports.pacing import SendPacer
+from newsletter.delivery.transports.smtp import SmtpTransport
 from newsletter.errors import PermanentFailure, SessionFailure, TemporaryFailure
 from tests.newsletter.smtp_server import Certificate, SmtpServer
 

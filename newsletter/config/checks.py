@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.config.cron import crontab_trigger
 from newsletter.config.dkim_key import dkim_key_problem
-from newsletter.config.header_rules import LABEL, is_address, is_list_id
+from newsletter.config.header_rules import LABEL, SUBJECT_FIELDS, is_address, is_list_id, subject_fields
 from newsletter.config.key_text import KEY_PREFIX, decode_key
 
 Check = Callable[[Any], str | None]
@@ -80,8 +80,8 @@ def _subject(value: Any) -> str | None:
         fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
     except ValueError as exc:
         return f"is not a valid template ({exc})"
-    unknown = fields - {"title", "date", "week"}
-    return f"may use only {{title}}, {{date}} and {{week}}, not {{{sorted(unknown)[0]}}}" if unknown else None
+    unknown = fields - set(SUBJECT_FIELDS)
+    return f"may use only {subject_fields()}, not {{{sorted(unknown)[0]}}}" if unknown else None
 
 
 def _list_id(value: Any) -> str | None:

@@ -42,7 +42,9 @@ class NewsletterSettings:
         "Example Org, 1 Example Street, Example City", "Sender's postal address, printed in the footer."
     )
     subject: str = setting(
-        "{title} — week of {date}", "Subject template; fields: {title}, {date} (Monday), {week}."
+        "{title} — week of {date}",
+        "Subject template; fields: {title}, {date} (Monday), {week}, {first} (the first excerpt's title), "
+        "{count} (excerpts).",
     )
 
 

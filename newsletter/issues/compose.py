@@ -8,8 +8,9 @@ to 78 columns, except that a long unsubscribe URL keeps its line whole, at most 
         text/plain; charset="utf-8", quoted-printable
         text/html; charset="utf-8", quoted-printable
 
-Subject: `[newsletter] subject` filled with {title}, {date} (the week's Monday, "16 November 2026")
-and {week} ("2026-W47"). Message-ID: `<WEEK.DIGEST@DOMAIN>`, DIGEST being 24 hex digits of
+Subject: `[newsletter] subject` filled with {title}, {date} (the week's Monday, "16 November 2026"),
+{week} ("2026-W47"), {first} (the first excerpt's title) and {count} (how many excerpts).
+Message-ID: `<WEEK.DIGEST@DOMAIN>`, DIGEST being 24 hex digits of
 SHA-256 over (list_id, week, subscriber_id) and DOMAIN that of from_address: every attempt to send
 one issue to one subscriber carries the same id, so a resend after a crash is recognisably the same
 message. List-Unsubscribe carries the recipient's https URL and `mailto:FROM_ADDRESS?subject=unsubscribe`
@@ -31,8 +32,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from newsletter.config.header_rules import is_address, is_list_id
+from newsletter.config.header_rules import is_address, is_list_id, subject_fields
 from newsletter.config.settings import Config
+from newsletter.content.excerpt import Excerpt
 from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.issues.render import Placeholders, RenderedIssue
 from newsletter.mail.headers import address_domain, address_header, header, one_line
@@ -110,7 +112,7 @@ def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
     _require(is_list_id(settings.list_id), "newsletter.list_id", "a domain-like name")
     _require(not settings.reply_to or is_address(settings.reply_to), "newsletter.reply_to",
              "an email address")
-    subject = subject_line(config, issue.week)
+    subject = subject_line(config, issue.week, issue.excerpts)
     domain = address_domain(settings.from_address)
     boundary = "=_" + hashlib.sha256(f"{settings.list_id}\0{issue.week}".encode()).hexdigest()[:32]
     top = address_header("From", settings.from_name, settings.from_address)
@@ -132,11 +134,12 @@ def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
                            _merged(body), issue.placeholders)
 
 
-def subject_line(config: Config, week: IsoWeek) -> str:
-    """The configured subject with {title}, {date} and {week} filled in, on one line."""
+def subject_line(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt]) -> str:
+    """The configured subject with its fields (`header_rules.SUBJECT_FIELDS`) filled in, on one line."""
     monday = week.monday
     fields = {"title": one_line(config.newsletter.title), "date": f"{monday.day} {monday:%B %Y}",
-              "week": str(week)}
+              "week": str(week), "first": one_line(excerpts[0].title) if excerpts else "",
+              "count": str(len(excerpts))}
     template = config.newsletter.subject
     try:
         # Only the bare names: "{title.__class__}" and the like must not reach str.format.
@@ -147,7 +150,7 @@ def subject_line(config: Config, week: IsoWeek) -> str:
         return one_line(template.format_map(fields))
     except (KeyError, ValueError) as error:
         raise ConfigError("newsletter.subject", f"cannot be filled in ({error!r}); "
-                          "use only {title}, {date} and {week}") from None
+                          f"use only {subject_fields()}") from None
 
 
 def _part(boundary: str, content_type: str, content: str, placeholders: Placeholders, *,

@@ -20,6 +20,7 @@ import jinja2
 from newsletter.config.settings import Config
 from newsletter.content.excerpt import Excerpt
 from newsletter.errors import TemplateError
+from newsletter.issues.preheader import preheader
 from newsletter.templating import date_range, email_environment, inline, render_template
 from newsletter.weeks import IsoWeek
 
@@ -136,6 +137,7 @@ def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt],
             "web_url": web_url(config, week),
         },
         "excerpts": tuple(excerpts),
+        "preheader": preheader(week, excerpts),
         "recipient": {"address": placeholders.address, "unsubscribe_url": placeholders.unsubscribe_url},
     }
 

@@ -106,6 +106,8 @@ def test_environment_overrides_the_file(tmp_path: Path, variable: str, value: st
         ('[schedule]\ntimezone = "Mars/Base"\n', {}, "config: schedule.timezone must be an IANA time zone"),
         ('[schedule]\ncron = "every monday"\n', {}, "config: schedule.cron is not a valid crontab line: a"),
         ('[newsletter]\nsubject = "{name}"\n', {}, "config: newsletter.subject may use only"),
+        ('[newsletter]\nsubject = "{first_title}"\n', {},
+         "config: newsletter.subject may use only {title}, {date}, {week}, {first} and {count}, not {first_title}"),
         ('[newsletter]\nfrom_address = "me"\n', {}, "config: newsletter.from_address must be a plain ASCII email"),
         ('[newsletter]\ntitle = "a\\nBcc: x@y.org"\n', {}, "config: newsletter.title must be one line"),
         ('[web]\nbase_url = "news.example.org"\n', {}, "config: web.base_url must be an http(s) URL"),
@@ -113,7 +115,8 @@ def test_environment_overrides_the_file(tmp_path: Path, variable: str, value: st
         ("[smtp\n", {}, "is not valid TOML"),
     ],
     ids=["range", "type", "env-type", "choice", "unknown-key", "secret-in-file", "timezone", "cron",
-         "subject-field", "address", "header-injection", "base-url", "database", "toml-syntax"],
+         "subject-field", "subject-misspelt-first", "address", "header-injection", "base-url", "database",
+         "toml-syntax"],
 )
 def test_a_bad_value_stops_with_a_message_naming_the_key(tmp_path: Path, text: str,
                                                          env: dict[str, str], message: str) -> None:
@@ -151,7 +154,7 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "newsletter.reply_to": ("replies", {}),
     "newsletter.list_id": ("weekly-.example.org", {}),  # a label may not end in a hyphen
     "newsletter.postal_address": (" ", {}),
-    "newsletter.subject": ("{title.__class__}", {}),
+    "newsletter.subject": ("{first.__class__}", {}),  # the new fields are names only, like the old
     "database.url": ("mysql://db/news", {}),
     "selection.max_excerpts": (0, {}),
     "selection.max_words": (0, {}),

@@ -184,9 +184,23 @@ def test_each_message_carries_only_its_own_recipient(excerpts: list[Excerpt]) ->
     assert parse(one).get_all("Bcc") is None
 
 
-def test_the_subject_follows_the_configured_template() -> None:
+def test_the_subject_follows_the_configured_template(excerpts: list[Excerpt]) -> None:
     config = replace(CONFIG, newsletter=replace(CONFIG.newsletter, subject="{week}: {title} ({date})"))
-    assert subject_line(config, SAMPLE_WEEK) == "2026-W47: Weekly Lessons (16 November 2026)"
+    assert subject_line(config, SAMPLE_WEEK, excerpts) == "2026-W47: Weekly Lessons (16 November 2026)"
+
+
+def test_the_subject_can_name_the_first_excerpt_and_count_them(excerpts: list[Excerpt]) -> None:
+    config = replace(CONFIG, newsletter=replace(CONFIG.newsletter, subject="{first} · {count} readings · {title}"))
+    message = template_for(excerpts[:3], config).personalise(READER, date=SENT)
+    assert parse(message)["Subject"] == "The Lamp in the Window · 3 readings · Weekly Lessons"
+
+
+def test_the_first_excerpt_s_title_cannot_break_the_subject_header(excerpts: list[Excerpt]) -> None:
+    config = replace(CONFIG, newsletter=replace(CONFIG.newsletter, subject="{first}"))
+    hostile = replace(excerpts[0], title="Lamp\r\nBcc: victim@example.net {title}")
+    message = template_for([hostile], config).personalise(READER, date=SENT)
+    assert parse(message).get_all("Bcc") is None
+    assert parse(message)["Subject"] == "Lamp Bcc: victim@example.net {title}"
 
 
 @pytest.mark.parametrize(
@@ -261,10 +275,12 @@ def test_a_config_built_in_code_cannot_put_a_bad_address_in_a_header(
         template_for(excerpts, config)
 
 
-def test_a_subject_template_with_unknown_fields_is_a_config_error() -> None:
-    config = replace(CONFIG, newsletter=replace(CONFIG.newsletter, subject="{title.__class__} {nope}"))
+@pytest.mark.parametrize("subject", ["{title.__class__} {nope}", "{first.__class__}", "{count[0]}", "{firsts}"],
+                         ids=["attribute-of-title", "attribute-of-first", "index-of-count", "misspelt"])
+def test_a_subject_template_with_unknown_fields_is_a_config_error(excerpts: list[Excerpt], subject: str) -> None:
+    config = replace(CONFIG, newsletter=replace(CONFIG.newsletter, subject=subject))
     with pytest.raises(ConfigError, match=r"config: newsletter.subject cannot be filled in"):
-        subject_line(config, SAMPLE_WEEK)
+        subject_line(config, SAMPLE_WEEK, excerpts)
 
 
 def test_a_non_ascii_display_name_is_encoded_and_the_address_is_not(excerpts: list[Excerpt]) -> None:

@@ -75,6 +75,33 @@ def test_html_has_the_doctype_and_light_and_dark_colour_schemes(excerpts: list[E
     assert parsed(html).xpath("//meta[@name='color-scheme']/@content") == ["light dark"]
 
 
+# Characters an inbox shows as nothing: they fill its preview line after the preheader.
+_INVISIBLE = "\u034f\u200c\u00a0 "
+
+
+def test_the_inbox_shows_the_preheader_and_then_nothing_of_the_body(excerpts: list[Excerpt]) -> None:
+    html = render_issue(CONFIG, SAMPLE_WEEK, excerpts).html
+    expected = ("This week: “The Lamp in the Window”, “Two Kinds of Effort” and 3 more, from the lessons "
+                "of 16–22 November 2026.")
+    body = parsed(html).xpath("//body")[0].text_content().lstrip()
+    assert body.startswith(expected)
+    # What an inbox row shows after the sentence, at its widest (about 140 characters): blanks only.
+    assert set(body[len(expected):][:140]) <= set(_INVISIBLE)
+    preheader = parsed(html).xpath("//body/div[@class='preheader']")[0]
+    assert "display:none" in preheader.get("style").replace(" ", "")
+
+
+def test_a_template_without_a_preheader_writes_no_hidden_block(tmp_path: Path, excerpts: list[Excerpt]) -> None:
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "issue.html").write_text(
+        '{% extends "email/layout.html" %}{% block content %}<p>{{ preheader }}</p>{% endblock %}',
+        encoding="utf-8")
+    config = replace(CONFIG, templates_dir=str(tmp_path))
+    root = parsed(render_issue(config, SAMPLE_WEEK, excerpts).html)
+    assert root.xpath("//div[@class='preheader']") == []
+    assert texts(root, "//p")[0].startswith("This week: “The Lamp in the Window”")
+
+
 def test_the_only_links_are_the_issue_page_the_site_and_the_unsubscribe_placeholder(
     excerpts: list[Excerpt],
 ) -> None:

@@ -1,5 +1,6 @@
 """The confirmation email: rendered, CSS-inlined and encoded once; per message only the address, the date,
-the Message-ID and the link change.
+the Message-ID and the link change. When `[dkim]` is set, each message is signed as the issue's are
+(`newsletter.mail.dkim`): the composition root passes the signer's `sign`.
 
 Nothing the visitor typed goes into it except the address, and that only in the To: header.
 """
@@ -7,6 +8,7 @@ Nothing the visitor typed goes into it except the address, and that only in the 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
@@ -27,7 +29,8 @@ Body = list[bytes | str]  # encoded lines, and lines still holding the link (enc
 class ConfirmationMail:
     """Builds one confirmation message per sign-up from templates rendered at start-up."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, sign: Callable[[bytes], bytes] | None = None) -> None:
+        self._sign = sign
         env = email_environment(config)
         values = {"newsletter": config.newsletter, "confirm_url": _LINK,
                   "pending_days": config.subscribers.pending_days,
@@ -62,6 +65,8 @@ class ConfirmationMail:
             b"--", boundary, b"\r\n", _part("text/html", self._html, escape(confirm_url)),
             b"--", boundary, b"--\r\n",
         ])
+        if self._sign is not None:
+            data = self._sign(data)
         return Outgoing(sender=self._sender, recipient=address, data=data, message_id=message_id)
 
 

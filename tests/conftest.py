@@ -3,6 +3,7 @@ key file, a clock tests can move, the subscriber side, and a CLI runner."""
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from collections.abc import Iterator
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, create_engine, text
 
 from newsletter.config import settings
@@ -110,6 +113,17 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def key_pair() -> tuple[bytes, str]:
+    """A fresh RSA key as PEM, and the DNS TXT record that publishes its public half."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return pem, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
 
 
 @pytest.fixture

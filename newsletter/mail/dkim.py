@@ -1,9 +1,9 @@
 """Optional DKIM signing (dkimpy), configured by `[dkim]` domain, selector and key_file.
 
-The signature's h= covers every header the composer writes. From, Subject, List-Unsubscribe and
-List-Unsubscribe-Post are listed twice ("oversigned"), so a second copy of any of them added on the
-way breaks the signature instead of slipping past it. For DMARC, `dkim.domain` should be the domain
-of `newsletter.from_address` (or a parent of it).
+The signature's h= covers every header the composers write, the issue's and the confirmation's. From,
+Subject, List-Unsubscribe and List-Unsubscribe-Post are listed twice ("oversigned"), so a second copy of
+any of them added on the way breaks the signature instead of slipping past it. For DMARC, `dkim.domain`
+should be the domain of `newsletter.from_address` (or a parent of it).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ OVERSIGNED = (b"From", b"Subject", b"List-Unsubscribe", b"List-Unsubscribe-Post"
 SIGNED = (
     *OVERSIGNED, *OVERSIGNED,
     b"To", b"Date", b"Message-ID", b"Reply-To", b"List-Id", b"MIME-Version", b"Content-Type",
+    b"Auto-Submitted",  # the confirmation email's
 )
 
 

@@ -22,6 +22,7 @@ from newsletter.db.engine import sessions
 from newsletter.db.schema import utcnow
 from newsletter.delivery.transports.base import Transport
 from newsletter.delivery.transports.configured import make_transport
+from newsletter.mail.dkim import DkimSigner
 from newsletter.service import scheduler as schedule
 from newsletter.service.connections import site_config
 from newsletter.service.jobs import ScheduledWork
@@ -70,7 +71,9 @@ class SignupServer:
         pages.check()
         self.transport = transport if transport is not None else make_transport(config)
         blocking = Blocking(engine)
-        self.worker = OutboxWorker(self.side, self.transport, ConfirmationMail(config), blocking=blocking,
+        signer = DkimSigner.from_config(config)
+        mail = ConfirmationMail(config, sign=signer.sign if signer is not None else None)
+        self.worker = OutboxWorker(self.side, self.transport, mail, blocking=blocking,
                                    poll_seconds=poll_seconds, purge_every=purge_every)
         app = site(self.side, pages, wake=self.worker.wake, blocking=blocking)
         self.uvicorn = _Uvicorn(site_config(app, config.web, host=host, port=port,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.content.excerpt import Excerpt, paragraph
 from newsletter.weeks import IsoWeek
@@ -96,16 +93,7 @@ def excerpts() -> list[Excerpt]:
     return sample_excerpts()
 
 
-@pytest.fixture(scope="session")
-def key_pair() -> tuple[bytes, str]:
-    """A fresh RSA key as PEM, and the DNS TXT record that publishes its public half."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                            serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    return pem, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
-
+# The DKIM key pair fixture (`key_pair`) is in tests/conftest.py: the confirmation email is signed too.
 
 
 # SMTP: a real aiosmtpd server per test (faults in `server.faults`), see tests/newsletter/smtp_server.py.

@@ -1,14 +1,21 @@
-"""The confirmation email: one recipient, the link, CRLF, and nothing else the visitor typed."""
+"""The confirmation email: one recipient, the link, CRLF, nothing else the visitor typed, and a DKIM
+signature dkimpy verifies when a signer is given."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+import dkim  # type: ignore[import-untyped]
+import pytest
+
 from newsletter.config import settings
+from newsletter.mail.dkim import DkimSigner
 from subscribers.confirmation import ConfirmationMail
 from tests.conftest import write_config
 
@@ -62,3 +69,40 @@ def test_an_address_with_a_unicode_local_part_gets_an_smtputf8_message(tmp_path:
     message, data = message_for(tmp_path, "üser@xn--bcher-kva.example")
     assert message["To"] == "üser@xn--bcher-kva.example"
     assert "To: üser@xn--bcher-kva.example\r\n".encode() in data
+
+
+def dkim_dns(record: str) -> Callable[..., bytes]:
+    """A DNS that knows one DKIM key: `weekly._domainkey.news.example.org`."""
+    def lookup(name: bytes, timeout: int = 5) -> bytes:
+        return record.encode() if name == b"weekly._domainkey.news.example.org." else b""
+    return lookup
+
+
+@pytest.mark.parametrize("address", ["alice@example.org", "üser@xn--bcher-kva.example"],
+                         ids=["ascii", "smtputf8"])
+def test_a_signed_confirmation_verifies_with_dkimpy(tmp_path: Path, key_pair: tuple[bytes, str],
+                                                    address: str) -> None:
+    config = settings.load(write_config(tmp_path, "sqlite:///x.db"), environ={})
+    signer = DkimSigner("news.example.org", "weekly", key_pair[0])
+    data = ConfirmationMail(config, sign=signer.sign).build(address, LINK, NOW).data
+    assert data.startswith(b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=news.example.org;")
+    assert dkim.verify(data, dnsfunc=dkim_dns(key_pair[1]))
+    head = data.split(b"\r\n\r\n")[0].decode().replace("\r\n", "")
+    signed = re.search(r"h=([^;]+);", head)
+    assert signed is not None
+    assert {"from", "to", "subject", "date", "message-id", "auto-submitted", "content-type"} <= {
+        name.strip() for name in signed[1].split(":")}
+
+
+def test_a_changed_link_breaks_the_confirmation_s_signature(tmp_path: Path, key_pair: tuple[bytes, str]) -> None:
+    config = settings.load(write_config(tmp_path, "sqlite:///x.db"), environ={})
+    signer = DkimSigner("news.example.org", "weekly", key_pair[0])
+    data = ConfirmationMail(config, sign=signer.sign).build("alice@example.org", LINK, NOW).data
+    tampered = data.replace(b"AbC-_123", b"AbC-_124")
+    assert tampered != data
+    assert not dkim.verify(tampered, dnsfunc=dkim_dns(key_pair[1]))
+
+
+def test_without_a_signer_the_confirmation_is_not_signed(tmp_path: Path) -> None:
+    _, data = message_for(tmp_path, "alice@example.org")
+    assert b"DKIM-Signature" not in data

@@ -3,7 +3,7 @@
 Every message has this shape (CRLF line endings; body lines at most 76 octets; header lines folded
 to 78 columns, except that a long unsubscribe URL keeps its line whole, at most 921 octets):
 
-    From, To, Subject, Date, Message-ID, List-Unsubscribe, [Reply-To], List-Id,
+    From, To, Subject, Date, Message-ID, List-Unsubscribe, [Reply-To], List-Id, Feedback-ID,
     List-Unsubscribe-Post, MIME-Version, Content-Type: multipart/alternative
         text/plain; charset="utf-8", quoted-printable
         text/html; charset="utf-8", quoted-printable
@@ -15,6 +15,13 @@ SHA-256 over (list_id, week, subscriber_id) and DOMAIN that of from_address: eve
 one issue to one subscriber carries the same id, so a resend after a crash is recognisably the same
 message. List-Unsubscribe carries the recipient's https URL and `mailto:FROM_ADDRESS?subject=unsubscribe`
 (a person reading that mailbox acts on it; the https URL is the one-click path mail providers use).
+
+Feedback-ID, for Gmail's feedback loop (which reports complaint rates per value of each field):
+`WEEK:issue:newsletter:LIST_ID`, e.g. `2026-W47:issue:newsletter:weekly.example.org`. The fields are
+the issue (so each issue's complaint rate shows), the kind of mail (the weekly issue, as against
+transactional mail), the product, and, last, the sender id Gmail requires to be the same on all of a
+sender's mail: the list's `list_id`. It is the same for every recipient of an issue (no field may
+identify a person) and DKIM signs it, as Gmail asks.
 
 No line of a personalised message begins with "." (the encoder writes it as =2E), so SMTP
 dot-stuffing leaves the bytes unchanged. That holds for the per-recipient lines too: a body line
@@ -120,6 +127,7 @@ def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
     tail = b"".join([
         address_header("Reply-To", "", settings.reply_to) if settings.reply_to else b"",
         address_header("List-Id", settings.title, settings.list_id),
+        feedback_id(issue.week, settings.list_id),
         b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
         b"MIME-Version: 1.0\r\n",
         # "=_" cannot occur in quoted-printable text, so the boundary can never clash with a body.
@@ -151,6 +159,11 @@ def subject_line(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt]) -> 
     except (KeyError, ValueError) as error:
         raise ConfigError("newsletter.subject", f"cannot be filled in ({error!r}); "
                           f"use only {subject_fields()}") from None
+
+
+def feedback_id(week: IsoWeek, list_id: str) -> bytes:
+    """The Feedback-ID header line; `list_id` is domain-like (checked), so no field holds a colon."""
+    return f"Feedback-ID: {week}:issue:newsletter:{list_id}\r\n".encode()
 
 
 def _part(boundary: str, content_type: str, content: str, placeholders: Placeholders, *,

@@ -18,6 +18,7 @@ OVERSIGNED = (b"From", b"Subject", b"List-Unsubscribe", b"List-Unsubscribe-Post"
 SIGNED = (
     *OVERSIGNED, *OVERSIGNED,
     b"To", b"Date", b"Message-ID", b"Reply-To", b"List-Id", b"MIME-Version", b"Content-Type",
+    b"Feedback-ID",  # Gmail counts it only when the sender's domain signs it
     b"Auto-Submitted",  # the confirmation email's
 )
 

@@ -106,11 +106,13 @@ def test_no_line_begins_with_a_dot_so_dot_stuffing_changes_nothing(excerpts: lis
         ("Subject", "Weekly Lessons — week of 16 November 2026"),
         ("Date", "Mon, 23 Nov 2026 07:00:00 +0000"),
         ("List-Id", "Weekly Lessons <weekly.news.example.org>"),
+        ("Feedback-ID", "2026-W47:issue:newsletter:weekly.news.example.org"),
         ("List-Unsubscribe", f"<{URL}>, <mailto:letters@news.example.org?subject=unsubscribe>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ("MIME-Version", "1.0"),
     ],
-    ids=["from", "to", "subject", "date", "list-id", "list-unsubscribe", "list-unsubscribe-post", "mime"],
+    ids=["from", "to", "subject", "date", "list-id", "feedback-id", "list-unsubscribe", "list-unsubscribe-post",
+         "mime"],
 )
 def test_each_header_is_present_once_with_its_value(message: bytes, name: str, expected: str) -> None:
     parsed = parse(message)
@@ -119,9 +121,20 @@ def test_each_header_is_present_once_with_its_value(message: bytes, name: str, e
 
 def test_the_message_has_exactly_the_expected_headers(message: bytes) -> None:
     assert list(parse(message).keys()) == [
-        "From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Id",
+        "From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Id", "Feedback-ID",
         "List-Unsubscribe-Post", "MIME-Version", "Content-Type",
     ]
+
+
+def test_the_feedback_id_names_the_issue_and_the_list_and_nobody(excerpts: list[Excerpt]) -> None:
+    template = template_for(excerpts)
+    one = parse(template.personalise(READER, date=SENT))["Feedback-ID"]
+    other = parse(template.personalise(Recipient(7, "other@example.com", URL + "x"), date=SENT))["Feedback-ID"]
+    assert one == other  # the same for everyone: Gmail's reports count per value, never per person
+    week, kind, product, sender = one.split(":")
+    assert (week, kind, product, sender) == ("2026-W47", "issue", "newsletter", "weekly.news.example.org")
+    next_week = compose(CONFIG, render_issue(CONFIG, IsoWeek(2026, 48), excerpts)).personalise(READER)
+    assert parse(next_week)["Feedback-ID"] == "2026-W48:issue:newsletter:weekly.news.example.org"
 
 
 def test_reply_to_is_written_when_configured(excerpts: list[Excerpt]) -> None:

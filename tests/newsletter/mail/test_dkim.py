@@ -53,7 +53,7 @@ def test_h_covers_from_subject_and_both_unsubscribe_headers_twice(signed: bytes)
     names = signed_headers(signed)
     for name in ("from", "subject", "list-unsubscribe", "list-unsubscribe-post"):
         assert names.count(name) == 2, name
-    assert {"to", "date", "message-id", "list-id", "mime-version", "content-type"} <= set(names)
+    assert {"to", "date", "message-id", "list-id", "feedback-id", "mime-version", "content-type"} <= set(names)
 
 
 @pytest.mark.parametrize(
@@ -64,9 +64,10 @@ def test_h_covers_from_subject_and_both_unsubscribe_headers_twice(signed: bytes)
         (b"Subject: ", b"Subject: Re: "),
         (b"\r\n\r\n", b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\n"),
         (b"\r\n\r\n", b"\r\nFrom: someone@else.example\r\n\r\n"),
+        (b"Feedback-ID: 2026-W47:", b"Feedback-ID: 2026-W48:"),
     ],
     ids=["post-header-removed", "unsubscribe-url-changed", "subject-changed", "second-post-header-added",
-         "second-from-added"],
+         "second-from-added", "feedback-id-changed"],
 )
 def test_a_changed_or_added_header_breaks_the_signature(signed: bytes, key_pair: tuple[bytes, str],
                                                         old: bytes, new: bytes) -> None:

@@ -50,8 +50,9 @@ TEXT_COLOURS = """() => {
       const c = getComputedStyle(a).backgroundColor;
       if (opaque(c)) back = c;
     }
-    found.push([e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''),
-                getComputedStyle(e).color, back || canvas]);
+    const where = (e.closest('.footer') ? 'footer ' : '') + e.tagName.toLowerCase()
+        + (e.className ? '.' + e.className : '');
+    found.push([where, getComputedStyle(e).color, back || canvas]);
   }
   return found;
 }"""
@@ -125,7 +126,8 @@ def test_every_text_in_the_email_passes_wcag_aa_contrast(emails: dict[tuple[str,
                                                          scheme: Scheme) -> None:
     page = open_email(emails[name, style], 375, scheme)
     found = page.evaluate(TEXT_COLOURS)
-    assert any(where.startswith("p") for where, _, _ in found)
+    assert any(where == "p" for where, _, _ in found)
+    assert any(where == "footer p" for where, _, _ in found)  # the audit's 4.2:1 was the footer's
     poor = [f"{where}: {colour} on {back} is {contrast_ratio(_rgb(colour), _rgb(back)):.2f}:1"
             for where, colour, back in found if contrast_ratio(_rgb(colour), _rgb(back)) < AA]
     assert not poor, "\n".join(poor)

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import dkim  # type: ignore[import-untyped]
+import lxml.html
 import pytest
 
 from newsletter.config import settings
@@ -63,6 +64,30 @@ def test_the_html_part_has_its_css_inlined_and_no_tracking(tmp_path: Path) -> No
     content = html.get_content()
     assert 'style="' in content
     assert "<img" not in content
+
+
+def document(html: str) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(html)
+
+
+def test_the_inbox_shows_a_preheader_that_says_what_to_do(tmp_path: Path) -> None:
+    message, _ = message_for(tmp_path, "alice@example.org")
+    html = message.get_body(("html",))
+    assert html is not None
+    body = document(html.get_content()).xpath("//body")[0].text_content().lstrip()
+    sentence = "One click to start getting Weekly Lessons every week. Nothing is sent until you confirm."
+    assert body.startswith(sentence)
+    assert set(body[len(sentence):][:140]) <= set("\u034f\u200c\u00a0 ")  # then blanks, not the body
+
+
+def test_the_raw_link_is_a_link_of_its_own_that_may_break_anywhere(tmp_path: Path) -> None:
+    message, _ = message_for(tmp_path, "alice@example.org")
+    html = message.get_body(("html",))
+    assert html is not None
+    [raw] = document(html.get_content()).xpath("//p[@class='raw-link']")
+    assert raw.text_content() == LINK
+    assert raw.xpath("a/@href") == [LINK]
+    assert "word-break:break-all" in raw.get("style").replace(" ", "")
 
 
 def test_an_address_with_a_unicode_local_part_gets_an_smtputf8_message(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Both emails in Chromium at phone and tablet widths, with and without `<style>`, light and dark: never
-wider than the screen, a readable column on the smallest phone, and text that passes WCAG AA contrast.
+wider than the screen, a readable column on the smallest phone, text that passes WCAG AA contrast, and
+the preheader hidden in the message.
 
-Screenshots are written to the test's temporary folder (`email-WIDTHpx-STYLE-SCHEME.png`), for a person
-to look at; they are not kept in the repository.
+Screenshots are written to each test's temporary folder (`EMAIL-WIDTHpx-STYLE-SCHEME.png`, e.g.
+`confirmation-320px-inline-only-dark.png`) for a person to look at; they are not kept in the repository.
 """
 
 from __future__ import annotations
@@ -145,6 +146,17 @@ def test_the_inlined_styles_alone_give_a_readable_column_on_the_smallest_phone(
     assert column[1] <= 320
     paragraph = "document.querySelector('.card p')"
     assert float(page.evaluate(f"getComputedStyle({paragraph}).fontSize").removesuffix("px")) >= 16
+
+
+@pytest.mark.parametrize(("name", "style"), [(n, s) for n in EMAILS for s in STYLES],
+                         ids=[f"{n}-{s}" for n in EMAILS for s in STYLES])
+def test_the_preheader_is_for_the_inbox_and_not_shown_in_the_message(
+    emails: dict[tuple[str, str], Path], open_email: Opener, name: str, style: str,
+) -> None:
+    page = open_email(emails[name, style], 375, "light")
+    assert page.evaluate("document.querySelector('.preheader').textContent").strip() != ""
+    assert page.evaluate("document.querySelector('.preheader').getClientRects().length") == 0
+    assert not page.evaluate("document.body.innerText").startswith(("This week", "One click"))
 
 
 def test_the_contrast_formula_gives_wcag_s_own_figures() -> None:

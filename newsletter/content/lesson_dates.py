@@ -76,3 +76,13 @@ def page_kind(line: str) -> str:
     """The kind a page heading names ("The Daily Page"), or "" when the line is not a page heading."""
     match = _PAGE_HEADING.fullmatch(_squash(line))
     return match["kind"].strip() if match is not None and page_heading_date(line) else ""
+
+
+def first_iso_date(stamps: list[str]) -> date | None:
+    """The date of the first ISO 8601 timestamp that has one (a <time datetime>, a post's published date)."""
+    for stamp in stamps:
+        try:
+            return date.fromisoformat(stamp.strip()[:10])
+        except ValueError:
+            continue
+    return None

@@ -30,6 +30,8 @@ class Cause(enum.StrEnum):
     DUPLICATE = "duplicate"
     OUTSIDE = "outside the entry"
     EMPTY = "empty"
+    UNDATED = "no date"
+    NOT_CHOSEN = "category not chosen"
 
 
 class DateFrom(enum.StrEnum):

@@ -293,7 +293,8 @@ def test_a_page_without_excerpts_raises_a_source_error_naming_the_origin(html: s
     with pytest.raises(SourceError) as caught:
         parse_html_page(html, ORIGIN)
     assert caught.value.source == ORIGIN
-    assert str(caught.value).startswith(f"{ORIGIN}: no excerpts found; expected <article>")
+    assert str(caught.value).startswith(
+        f"{ORIGIN}: no excerpts found: nothing on the page can be told apart from site chrome; expected")
 
 
 def test_a_page_whose_excerpts_are_all_undated_says_so() -> None:

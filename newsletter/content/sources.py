@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import httpx
 from newsletter.errors import SourceError
 
 MAX_BYTES = 10 * 1024 * 1024
+DEADLINE_SECONDS = 120.0  # [ingest] deadline_seconds
 SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html",
             ".xml": "feed", ".rss": "feed", ".atom": "feed"}
 
@@ -63,10 +65,15 @@ def _kind_of(name: str, data: bytes, content_type: str = "") -> Kind:
 
 
 def read_file(path: Path) -> Document:
+    too_big = f"larger than {MAX_BYTES // 2**20} MB; split it into pages"
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise SourceError(str(path), f"larger than {MAX_BYTES // 2**20} MB; split it into pages")
-        data = path.read_bytes()
+            raise SourceError(str(path), too_big)
+        # Read at most one byte past the limit: a device or a growing file (/dev/zero) has no size to check.
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise SourceError(str(path), too_big)
     except FileNotFoundError:
         raise SourceError(str(path), "no such file or folder") from None
     except OSError as error:
@@ -74,8 +81,13 @@ def read_file(path: Path) -> Document:
     return Document(str(path), _kind_of(path.name, data), data)
 
 
-def fetch(url: str, client: httpx.Client) -> Document:
-    """GET a page or feed; network trouble and HTTP errors become a SourceError naming the URL."""
+def fetch(url: str, client: httpx.Client, deadline: float = DEADLINE_SECONDS) -> Document:
+    """GET a page or feed; network trouble and HTTP errors become a SourceError naming the URL.
+
+    A body larger than MAX_BYTES, or one still arriving `deadline` seconds after the request began (a
+    server trickling a byte at a time never trips a read timeout), is cut off.
+    """
+    started = time.monotonic()
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -85,6 +97,9 @@ def fetch(url: str, client: httpx.Client) -> Document:
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise SourceError(url, f"larger than {MAX_BYTES // 2**20} MB")
+                if time.monotonic() - started > deadline:
+                    raise SourceError(url, f"still arriving after {deadline:g} s; cut off (raise [ingest] "
+                                      "deadline_seconds for a slow server)")
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "").lower()
     except httpx.TimeoutException:
@@ -106,5 +121,5 @@ def expand(source: str) -> Iterator[str]:
             yield str(child)
 
 
-def read(source: str, client: httpx.Client) -> Document:
-    return fetch(source, client) if is_url(source) else read_file(Path(source))
+def read(source: str, client: httpx.Client, deadline: float = DEADLINE_SECONDS) -> Document:
+    return fetch(source, client, deadline) if is_url(source) else read_file(Path(source))

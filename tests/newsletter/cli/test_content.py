@@ -48,7 +48,8 @@ def test_the_sample_week_is_ingested_and_its_selection_printed_as_json(runner: C
     run(runner, config_file, "init")
     code, out, _ = run(runner, config_file, "ingest", *SAMPLES)
     assert code == 0
-    assert out.splitlines()[-1] == "11 source(s): 29 excerpt(s) found, 19 new, 10 already stored"
+    assert out.splitlines()[-1].startswith("11 source(s): 29 excerpt(s) found, 19 new, 10 already stored, ")
+    assert out.splitlines()[-1].endswith(" block(s) dropped")
     code, out, _ = run(runner, config_file, "excerpts", "--week", "2026-W47", "--json")
     assert code == 0
     kept = json.loads(out)

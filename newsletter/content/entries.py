@@ -42,22 +42,22 @@ def read_entry(title: str, body: Sequence[Block], origin: str, dropped: list[Dro
     closing = max((i for i, block in enumerate(body) if not block.meta and is_source_line(block.text)), default=-1)
     texts: list[str] = []
     source = ""
-    ended = False
+    ended = ""
     for i, block in enumerate(body):
         text = block.text
         if ended:
-            dropped.append(Dropped(text, Cause.OUTSIDE, "after the end of the entry"))
+            dropped.append(Dropped(text, Cause.OUTSIDE, ended))
         elif block.meta:
             dropped.append(Dropped(text, Cause.CHROME, "date or author line"))
         elif i == closing:
-            source, ended = text, True
+            source, ended = text, "after the source line"
         elif normalise(text) == normalise(title):
             dropped.append(Dropped(text, Cause.DUPLICATE, "repeats the title"))
         elif normalise(text) in {normalise(seen) for seen in texts}:
             dropped.append(Dropped(text, Cause.DUPLICATE, "repeats an earlier paragraph"))
         elif (rule := chrome_rule(text) if not is_body(text) else ""):
             dropped.append(Dropped(text, Cause.CHROME, rule))
-            ended = rule in _TRAILING
+            ended = f"after the {rule}" if rule in _TRAILING else ""
         elif repeats is not None and repeats.repeated(text):
             dropped.append(Dropped(text, Cause.CHROME, f"repeats on {repeats.pages(text)} pages of this site"))
         else:

@@ -83,7 +83,7 @@ def _post_found(html: str, title: str, entry_html: str, published: date | None, 
         if inside[block.text] > 0:
             inside[block.text] -= 1
         else:
-            dropped.append(Dropped(block.text, Cause.OUTSIDE, "outside the entry"))
+            dropped.append(Dropped(block.text, Cause.OUTSIDE, "around the post"))
     return [found] if found else []
 
 

@@ -141,7 +141,8 @@ def test_a_widget_line_the_site_repeats_on_its_pages_is_dropped_when_they_are_in
                                              encoding="utf-8")
         assert title in page
     [alone] = explain_sources([str(tmp_path / "20.txt")], client)
-    assert alone.reading and widget in alone.reading.excerpts[0].text  # one page cannot tell it from prose
+    assert alone.reading is not None
+    assert widget in alone.reading.excerpts[0].text  # one page alone cannot tell it from prose
     ingest([str(tmp_path)], sessions, client)
     with sessions() as session:
         texts = [e.text for e in excerpt_store.in_week(session, W47)]

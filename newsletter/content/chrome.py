@@ -2,8 +2,8 @@
 
 Two signals, each with a reason `--explain` prints. The rules below name the chrome of the daily-page
 family and of WordPress blogs (sign-up box, sharing widgets, comment links, post meta, copyright). The
-second signal needs no rule: a line that recurs on several pages of one site (or twice on one page) is
-furniture, not prose, so an unknown widget is dropped once it has been seen twice.
+second signal needs no rule: a line that recurs on several pages of one site is furniture, not prose, so
+an unknown widget is dropped once two pages of the site carry it.
 """
 
 from __future__ import annotations
@@ -74,17 +74,13 @@ class Repeats:
         self._pages: defaultdict[str, set[str]] = defaultdict(set)
 
     def learn(self, page: str, lines: Iterable[str]) -> None:
-        """Record the lines of one page (a line twice on the same page counts as repeated too)."""
-        seen: set[str] = set()
+        """Record the lines of one page. A line twice on one page is not counted twice: two excerpts of a
+        page may share a sentence, and a widget shows itself by coming back on other pages."""
         for line in lines:
-            key = normalise(line)
-            if key in seen:
-                self._pages[key].add(f"{page}\x00again")
-            seen.add(key)
-            self._pages[key].add(page)
+            self._pages[normalise(line)].add(page)
 
     def pages(self, line: str) -> int:
-        """On how many pages (counting a repeat on one page as another) the line was seen."""
+        """On how many pages the line was seen."""
         return len(self._pages.get(normalise(line), ()))
 
     def repeated(self, line: str) -> bool:

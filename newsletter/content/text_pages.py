@@ -65,6 +65,11 @@ def is_body(block: str) -> bool:
     return len(block.split()) > _TITLE_MAX_WORDS or _SENTENCE_END.search(block) is not None
 
 
+def _title_starts(blocks: list[str], indices: list[int]) -> list[int]:
+    """Positions in `indices` of the blocks that read as a title and are followed by a body paragraph."""
+    return [k for k, i in enumerate(indices[:-1]) if not is_body(blocks[i]) and is_body(blocks[indices[k + 1]])]
+
+
 def _unquoted(title: str) -> str:
     """A title the page wraps in typographic quotes (“The Door”) is the words inside them."""
     if title.startswith("“") and title.endswith("”") and "”" not in title[1:-1]:
@@ -124,31 +129,50 @@ class _Reader:
     def close(self, run: list[int], source: int | None) -> None:
         """Make the excerpts of one run of blocks that ends at a source line, a section heading or the footer."""
         blocks = self.page.blocks
-        kept = []
-        for i in run:
-            # Inside a run a source line closes, only what cannot be a sentence is taken for a widget.
-            rule = chrome_rule(blocks[i]) if source is None or not is_body(blocks[i]) else ""
-            if rule:
-                self.drop(i, Cause.CHROME, rule)
-            elif source is None and self.page.repeats.repeated(blocks[i]):
-                self.drop(i, Cause.CHROME, f"repeats on {self.page.repeats.pages(blocks[i])} pages of this site")
-            else:
-                kept.append(i)
-        starts = [k for k, i in enumerate(kept[:-1]) if not is_body(blocks[i]) and is_body(blocks[kept[k + 1]])]
-        if source is not None:
-            # A source line closes one excerpt: everything between its title and it is body.
-            starts = starts[:1] or ([0] if kept else [])
+        rules = {i: chrome_rule(blocks[i]) for i in run}
+        repeats = self.page.repeats
+        plain = [i for i in run if not rules[i] and not repeats.repeated(blocks[i])]
+        if source is None:
+            for i in run:
+                self.why_chrome(i, rules[i])
+            starts = [plain[k] for k in _title_starts(blocks, plain)]
+        else:
+            # A source line closes one excerpt, whose title is looked for among the lines no rule names and
+            # the site does not repeat; when none will do (the same excerpt on two pages of one site), among
+            # all but the widgets. Between that title and the source line everything reads as body, but a
+            # block that is no sentence and that a rule names.
+            widgets = [i for i in run if not (rules[i] and not is_body(blocks[i]))]
+            found = _title_starts(blocks, plain)[:1] or _title_starts(blocks, widgets)[:1]
+            starts = [plain[found[0]]] if found and _title_starts(blocks, plain) else (
+                [widgets[found[0]]] if found else widgets[:1])
+            start = run.index(starts[0]) if starts else len(run)
+            for i in run[:start]:
+                self.why_chrome(i, rules[i])
+                self.drop(i, Cause.CHROME, "before the title" if self.found else "intro")
+            plain = [i for i in run[start:] if not (rules[i] and not is_body(blocks[i]))]
+            for i in run[start:]:
+                if i not in plain:
+                    self.drop(i, Cause.CHROME, rules[i])
         if not starts:
-            for i in kept:
+            for i in plain:
                 self.drop(i, Cause.CHROME, "no title above it" if self.found else "intro")
             if source is not None:
                 self.drop(source, Cause.EMPTY, "a source line with no excerpt above it")
             return
-        for i in kept[:starts[0]]:
+        first = plain.index(starts[0])
+        for i in plain[:first]:
             self.drop(i, Cause.CHROME, "before the title" if self.found else "intro")
-        for n, first in enumerate(starts):
-            last = starts[n + 1] if n + 1 < len(starts) else len(kept)
-            self.excerpt(kept[first:last], source if n == len(starts) - 1 else None)
+        bounds = [plain.index(start) for start in starts] + [len(plain)]
+        for n in range(len(starts)):
+            self.excerpt(plain[bounds[n]:bounds[n + 1]], source if n == len(starts) - 1 else None)
+
+    def why_chrome(self, index: int, rule: str) -> None:
+        """Drop a block a rule names, or one the site repeats; leave any other for the caller."""
+        text = self.page.blocks[index]
+        if rule:
+            self.drop(index, Cause.CHROME, rule)
+        elif self.page.repeats.repeated(text):
+            self.drop(index, Cause.CHROME, f"repeats on {self.page.repeats.pages(text)} pages of this site")
 
     def excerpt(self, indices: list[int], source: int | None) -> None:
         blocks = self.page.blocks
@@ -178,7 +202,7 @@ def read_text_page(text: str, origin: str, repeats: Repeats | None = None) -> Re
     Args:
         text: the page, any line endings, with or without a byte order mark.
         origin: where the page came from; recorded on each excerpt and named in errors.
-        repeats: lines seen on other pages of the same site; a line on several of them is chrome.
+        repeats: the lines of this page and of the other pages of its site; a line on several is chrome.
 
     Raises:
         SourceError: no excerpt can be told apart from chrome, or an excerpt has no readable date.
@@ -197,8 +221,11 @@ def read_text_page(text: str, origin: str, repeats: Repeats | None = None) -> Re
         reader.drop(heading, Cause.CHROME, "page heading")
         start = heading + 1
     last_source = max((i for i, block in enumerate(blocks) if is_source_line(block)), default=start - 1)
-    footer = next((i for i in range(max(start, last_source + 1), len(blocks))
-                   if repeats_kind(blocks[i], kind) or chrome_rule(blocks[i]) == "newsletter box"), len(blocks))
+    # The footer begins where the page names its kind again ("Daily Pages"); a page that does not, at its
+    # sign-up box. A sign-up box higher up, between excerpts, is only a widget.
+    after = range(max(start, last_source + 1), len(blocks))
+    footer = next((i for i in after if repeats_kind(blocks[i], kind)),
+                  next((i for i in after if chrome_rule(blocks[i]) == "newsletter box"), len(blocks)))
     for i in range(footer, len(blocks)):
         reader.drop(i, Cause.CHROME, "footer")
     reader.read_region(start, footer)

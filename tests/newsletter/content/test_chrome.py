@@ -49,13 +49,14 @@ def test_the_footer_names_the_page_kind_again_in_the_plural() -> None:
     assert not repeats_kind("Daily Pages", "")
 
 
-def test_a_line_on_two_pages_or_twice_on_one_is_repeated() -> None:
+def test_a_line_on_two_pages_is_repeated_and_one_twice_on_one_page_is_not() -> None:
     repeats = Repeats()
     repeats.learn("a.txt", ["Join our reading room", "A line once"])
     assert not repeats.repeated("Join our reading room")
     repeats.learn("b.txt", ["join  our reading room"])
-    repeats.learn("c.txt", ["Twice here", "Twice here"])
+    repeats.learn("c.txt", ["A shared sentence.", "A shared sentence."])
+    repeats.learn("a.txt", ["A line once"])  # the same page read again is still one page
     assert repeats.repeated("Join our reading room")
     assert repeats.pages("Join our reading room") == 2
-    assert repeats.repeated("Twice here")
+    assert not repeats.repeated("A shared sentence.")
     assert not repeats.repeated("A line once")

@@ -45,7 +45,11 @@ def read_feed(data: bytes, origin: str, categories: frozenset[str] = frozenset()
         SourceError: `data` is not an RSS or Atom feed, or too broken to read any item from.
     """
     # A stream, not bytes: feedparser would try bytes as a file name, and a str as a URL.
-    parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False)
+    try:
+        parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False)
+    except (ValueError, LookupError, TypeError) as error:  # feedparser's own slips on hostile bytes
+        raise SourceError(origin, f"cannot be read as an RSS or Atom feed ({type(error).__name__}); "
+                          "check the URL or file") from None
     entries: list[Any] = list(parsed.get("entries", []))
     if not entries and parsed.get("bozo"):
         reason = parsed.get("bozo_exception") or "the document is malformed"

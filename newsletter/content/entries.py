@@ -41,6 +41,7 @@ def read_entry(title: str, body: Sequence[Block], origin: str, dropped: list[Dro
     title = " ".join(title.split())
     closing = max((i for i, block in enumerate(body) if not block.meta and is_source_line(block.text)), default=-1)
     texts: list[str] = []
+    seen: set[str] = set()
     source = ""
     ended = ""
     for i, block in enumerate(body):
@@ -53,7 +54,7 @@ def read_entry(title: str, body: Sequence[Block], origin: str, dropped: list[Dro
             source, ended = text, "after the source line"
         elif normalise(text) == normalise(title):
             dropped.append(Dropped(text, Cause.DUPLICATE, "repeats the title"))
-        elif normalise(text) in {normalise(seen) for seen in texts}:
+        elif normalise(text) in seen:
             dropped.append(Dropped(text, Cause.DUPLICATE, "repeats an earlier paragraph"))
         elif (rule := chrome_rule(text) if not is_body(text) else ""):
             dropped.append(Dropped(text, Cause.CHROME, rule))
@@ -62,6 +63,7 @@ def read_entry(title: str, body: Sequence[Block], origin: str, dropped: list[Dro
             dropped.append(Dropped(text, Cause.CHROME, f"repeats on {repeats.pages(text)} pages of this site"))
         else:
             texts.append(text)
+            seen.add(normalise(text))
     lesson_date, date_from = _lesson_date(source, body, fallback)
     if title and texts and lesson_date is not None:
         excerpt = Excerpt(title=title, lesson_date=lesson_date, source=source,

@@ -130,41 +130,43 @@ class _Reader:
         """Make the excerpts of one run of blocks that ends at a source line, a section heading or the footer."""
         blocks = self.page.blocks
         rules = {i: chrome_rule(blocks[i]) for i in run}
-        repeats = self.page.repeats
-        plain = [i for i in run if not rules[i] and not repeats.repeated(blocks[i])]
+        plain = [i for i in run if not rules[i] and not self.page.repeats.repeated(blocks[i])]
         if source is None:
             for i in run:
                 self.why_chrome(i, rules[i])
-            starts = [plain[k] for k in _title_starts(blocks, plain)]
-        else:
-            # A source line closes one excerpt, whose title is looked for among the lines no rule names and
-            # the site does not repeat; when none will do (the same excerpt on two pages of one site), among
-            # all but the widgets. Between that title and the source line everything reads as body, but a
-            # block that is no sentence and that a rule names.
-            widgets = [i for i in run if not (rules[i] and not is_body(blocks[i]))]
-            found = _title_starts(blocks, plain)[:1] or _title_starts(blocks, widgets)[:1]
-            starts = [plain[found[0]]] if found and _title_starts(blocks, plain) else (
-                [widgets[found[0]]] if found else widgets[:1])
-            start = run.index(starts[0]) if starts else len(run)
-            for i in run[:start]:
-                self.why_chrome(i, rules[i])
-                self.drop(i, Cause.CHROME, "before the title" if self.found else "intro")
-            plain = [i for i in run[start:] if not (rules[i] and not is_body(blocks[i]))]
-            for i in run[start:]:
-                if i not in plain:
-                    self.drop(i, Cause.CHROME, rules[i])
+            self.make(plain, [plain[k] for k in _title_starts(blocks, plain)], None)
+            return
+        # A source line closes one excerpt. Its title is looked for among the lines no rule names and the
+        # site does not repeat; when none will do (the same excerpt on two pages of one site), among all but
+        # the widgets. From the title to the source line everything is body, but a widget that is no sentence.
+        widgets = [i for i in run if not (rules[i] and not is_body(blocks[i]))]
+        in_plain, in_widgets = _title_starts(blocks, plain), _title_starts(blocks, widgets)
+        title = plain[in_plain[0]] if in_plain else widgets[in_widgets[0]] if in_widgets else (
+            widgets[0] if widgets else None)
+        start = run.index(title) if title is not None else len(run)
+        for i in run[:start]:
+            self.why_chrome(i, rules[i])
+            self.drop(i, Cause.CHROME, "before the title" if self.found else "intro")
+        kept = set(widgets)
+        for i in run[start:]:
+            if i not in kept:
+                self.drop(i, Cause.CHROME, rules[i])
+        self.make([i for i in run[start:] if i in kept], [title] if title is not None else [], source)
+
+    def make(self, kept: list[int], starts: list[int], source: int | None) -> None:
+        """Excerpts from `kept` blocks, one at each of `starts`; the last one closed by `source`."""
         if not starts:
-            for i in plain:
+            for i in kept:
                 self.drop(i, Cause.CHROME, "no title above it" if self.found else "intro")
             if source is not None:
                 self.drop(source, Cause.EMPTY, "a source line with no excerpt above it")
             return
-        first = plain.index(starts[0])
-        for i in plain[:first]:
+        position = {index: n for n, index in enumerate(kept)}
+        for i in kept[:position[starts[0]]]:
             self.drop(i, Cause.CHROME, "before the title" if self.found else "intro")
-        bounds = [plain.index(start) for start in starts] + [len(plain)]
+        bounds = [position[start] for start in starts] + [len(kept)]
         for n in range(len(starts)):
-            self.excerpt(plain[bounds[n]:bounds[n + 1]], source if n == len(starts) - 1 else None)
+            self.excerpt(kept[bounds[n]:bounds[n + 1]], source if n == len(starts) - 1 else None)
 
     def why_chrome(self, index: int, rule: str) -> None:
         """Drop a block a rule names, or one the site repeats; leave any other for the caller."""

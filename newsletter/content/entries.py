@@ -40,6 +40,11 @@ def read_entry(title: str, body: Sequence[Block], origin: str, dropped: list[Dro
     """
     title = " ".join(title.split())
     closing = max((i for i, block in enumerate(body) if not block.meta and is_source_line(block.text)), default=-1)
+    # A source line closes the entry, and what it closes is the post: the site's repeated lines count only
+    # in an entry without one, and not when every line repeats (the same post on two pages of one site).
+    texts_of = [block.text for block in body if not block.meta]
+    if closing >= 0 or (repeats is not None and all(repeats.repeated(text) for text in texts_of)):
+        repeats = None
     texts: list[str] = []
     seen: set[str] = set()
     source = ""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from newsletter.content.chrome import Repeats
 from newsletter.content.html_pages import read_html_page
-from newsletter.content.reading import Cause, DateFrom
+from newsletter.content.reading import Cause, DateFrom, Dropped
 from newsletter.content.wordpress import find_post
 
 POST = """<html><body><header><p>Site Name</p></header>
@@ -46,3 +47,27 @@ def test_a_widget_inside_the_entry_ends_it_when_there_is_no_source_line() -> Non
                         "<p>Our Other Posts</p>")
     [found] = read_html_page(page, "post.html").found
     assert len(found.excerpt.paragraphs) == 2
+
+
+def test_an_unknown_widget_inside_an_entry_is_dropped_once_another_page_of_the_site_carries_it() -> None:
+    widget = "Hear the lesson live on weekday mornings at six."
+    page = POST.replace("of his own there.</p>", f"of his own there.</p><p>{widget}</p>")
+    [alone] = read_html_page(page, "post.html").found
+    assert widget in alone.excerpt.text  # one page alone cannot tell it from prose
+    site = Repeats()
+    site.learn("post.html", [widget, "One lamp in the middle lights every face at the table."])
+    site.learn("other-post.html", [widget, "Another post's own sentence."])
+    reading = read_html_page(page, "post.html", site)
+    assert widget not in reading.found[0].excerpt.text
+    assert Dropped(widget, Cause.CHROME, "repeats on 2 pages of this site") in reading.dropped
+
+
+def test_the_same_sourced_excerpt_on_two_pages_of_a_site_is_kept_whole() -> None:
+    article = ("<article><h2>The Open Window</h2><p>A window left open lets in the cold and the birdsong.</p>"
+               "<p>From the 1st part of the Daily Lesson 3/14/11, Letters</p></article>")
+    site = Repeats()
+    for name in ("a.html", "b.html"):
+        site.learn(name, ["The Open Window", "A window left open lets in the cold and the birdsong.",
+                          "From the 1st part of the Daily Lesson 3/14/11, Letters"])
+    [found] = read_html_page(f"<main>{article}</main>", "a.html", site).found
+    assert [p.text for p in found.excerpt.paragraphs] == ["A window left open lets in the cold and the birdsong."]

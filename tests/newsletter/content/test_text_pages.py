@@ -306,3 +306,19 @@ def test_an_unknown_line_the_site_repeats_is_chrome_even_after_an_unsourced_exce
     reading = read_text_page(page, "bites.txt", repeats)
     assert widget not in reading.excerpts[0].text
     assert ("repeats on 2 pages of this site" in {d.reason for d in reading.dropped})
+
+
+def test_two_excerpts_without_source_lines_in_one_section_split_at_the_second_title() -> None:
+    page = BITES.replace("month.\n", "month.\n\nA Second Thought\n\nKeep the notebook where you can see it.\n")
+    notebook, second, together = read_text_page(page, "bites.txt").excerpts
+    assert [p.text for p in notebook.paragraphs] == [
+        "Write one line after every lesson. Read the lines again at the end of the month."]
+    assert (second.title, second.text, second.source) == (
+        "A Second Thought", "Keep the notebook where you can see it.", "")
+    assert together.title == "Why Sit Together?"
+
+
+def test_an_excerpt_without_a_source_line_on_a_page_without_a_heading_is_an_error_naming_it() -> None:
+    with pytest.raises(SourceError, match="the excerpt 'Keep a Notebook' has no source line") as caught:
+        read_text_page("Keep a Notebook\n\nWrite one line after every lesson.\n", "undated.txt")
+    assert caught.value.source == "undated.txt"

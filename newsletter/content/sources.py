@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,10 +85,35 @@ def read_file(path: Path) -> Document:
 def fetch(url: str, client: httpx.Client, deadline: float = DEADLINE_SECONDS) -> Document:
     """GET a page or feed; network trouble and HTTP errors become a SourceError naming the URL.
 
-    A body larger than MAX_BYTES, or one still arriving `deadline` seconds after the request began (a
-    server trickling a byte at a time never trips a read timeout), is cut off.
+    A body larger than MAX_BYTES, or a response still arriving `deadline` seconds after the request began,
+    is cut off: a server that trickles a byte at a time, even in its headers, never trips a read timeout,
+    so the download runs in a thread of its own that is waited for no longer than the deadline (a thread
+    left waiting on headers ends when the server gives up or the headers outgrow h11's limit).
     """
-    started = time.monotonic()
+    outcome: list[Document | BaseException] = []
+
+    def download() -> None:
+        try:
+            outcome.append(_download(url, client, time.monotonic() + deadline, deadline))
+        except BaseException as error:  # handed over to the caller's thread, raised there
+            outcome.append(error)
+
+    worker = threading.Thread(target=download, name="ingest-fetch", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise _too_slow(url, deadline)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _too_slow(url: str, deadline: float) -> SourceError:
+    return SourceError(url, f"still arriving after {deadline:g} s; cut off (raise [ingest] deadline_seconds "
+                       "for a slow server)")
+
+
+def _download(url: str, client: httpx.Client, until: float, deadline: float) -> Document:
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -97,9 +123,8 @@ def fetch(url: str, client: httpx.Client, deadline: float = DEADLINE_SECONDS) ->
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise SourceError(url, f"larger than {MAX_BYTES // 2**20} MB")
-                if time.monotonic() - started > deadline:
-                    raise SourceError(url, f"still arriving after {deadline:g} s; cut off (raise [ingest] "
-                                      "deadline_seconds for a slow server)")
+                if time.monotonic() > until:
+                    raise _too_slow(url, deadline)
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "").lower()
     except httpx.TimeoutException:

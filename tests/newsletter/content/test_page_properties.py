@@ -3,6 +3,8 @@ never reach an excerpt and never change the excerpts found."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,7 +83,7 @@ def _fields(excerpt: Excerpt) -> list[str]:
     return [excerpt.title, excerpt.source, *(p.plain() for p in excerpt.paragraphs)]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
 @given(page=pages(), data=st.data())
 def test_widgets_anywhere_around_the_excerpts_never_reach_one_nor_change_what_is_found(
         page: tuple[list[list[str]], str, str], data: st.DataObject) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,3 +119,31 @@ def test_a_url_that_trickles_forever_is_cut_at_the_deadline() -> None:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_a_url_that_trickles_its_headers_forever_is_cut_at_the_deadline() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle_headers() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.is_set():
+                try:
+                    connection.sendall(b"x")
+                except OSError:
+                    return
+                stop.wait(0.02)
+
+    server = threading.Thread(target=trickle_headers, daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+    try:
+        with httpx.Client(timeout=5) as client, pytest.raises(SourceError, match=r"still arriving after 0\.5 s"):
+            read(url, client, deadline=0.5)
+    finally:
+        stop.set()
+        server.join()
+        listener.close()

@@ -127,6 +127,15 @@ def test_explain_shows_each_excerpt_with_its_date_s_origin_and_each_drop_and_sto
     assert json.loads(out) == []
 
 
+def test_explain_names_a_source_it_cannot_read_and_exits_1(runner: CliRunner, config_file: Path,
+                                                           tmp_path: Path) -> None:
+    code, out, err = run(runner, config_file, "ingest", "--explain", str(tmp_path / "gone.txt"), BITES)
+    assert code == 1
+    assert f"{tmp_path / 'gone.txt'}: failed: no such file or folder" in err
+    assert "Traceback" not in err
+    assert f"{BITES}: 3 excerpt(s)" in out
+
+
 def test_explain_json_gives_scripts_every_excerpt_and_drop(runner: CliRunner, config_file: Path,
                                                            tmp_path: Path) -> None:
     code, out, _ = run(runner, config_file, "ingest", "--explain", "--json", BITES, str(tmp_path / "gone.txt"))

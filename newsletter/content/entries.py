@@ -15,7 +15,7 @@ from datetime import date
 from newsletter.content.chrome import Repeats, chrome_rule
 from newsletter.content.excerpt import Excerpt, normalise, paragraph
 from newsletter.content.lesson_dates import first_iso_date, is_source_line, source_line_date
-from newsletter.content.reading import Cause, DateFrom, Dropped, Found
+from newsletter.content.reading import Cause, DateFrom, Dropped, Found, bare_title
 from newsletter.content.sanitise import Block
 from newsletter.content.text_pages import is_body
 
@@ -38,7 +38,7 @@ def read_entry(title: str, body: Sequence[Block], origin: str, dropped: list[Dro
     The last source line among the blocks becomes the excerpt's source and its date wins; then the first
     <time datetime> in the blocks; then `fallback`.
     """
-    title = " ".join(title.split())
+    title = bare_title(title)
     closing = max((i for i, block in enumerate(body) if not block.meta and is_source_line(block.text)), default=-1)
     # A source line closes the entry, and what it closes is the post: the site's repeated lines count only
     # in an entry without one, and not when every line repeats (the same post on two pages of one site).

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from newsletter.content.excerpt import Excerpt, normalise
+from newsletter.content.excerpt import Excerpt
 
 
 class Role(enum.StrEnum):
@@ -86,6 +86,9 @@ def without_repeats(found: Iterable[Found], dropped: list[Dropped]) -> tuple[Fou
     return tuple(kept)
 
 
-def same_text(one: str, other: str) -> bool:
-    """Whether two blocks say the same thing once publishing differences are folded away."""
-    return normalise(one) == normalise(other)
+def bare_title(title: str) -> str:
+    """A title as the excerpt keeps it: one the page wraps in typographic quotes (“The Door”) without them."""
+    title = " ".join(title.split())
+    if title.startswith("“") and title.endswith("”") and "”" not in title[1:-1]:
+        return title[1:-1].strip()
+    return title

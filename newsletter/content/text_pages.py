@@ -23,7 +23,7 @@ from newsletter.content.lesson_dates import (
     page_kind,
     source_line_date,
 )
-from newsletter.content.reading import Cause, DateFrom, Dropped, Found, Reading, without_repeats
+from newsletter.content.reading import Cause, DateFrom, Dropped, Found, Reading, bare_title, without_repeats
 from newsletter.errors import SourceError
 
 NO_EXCERPTS = (
@@ -68,13 +68,6 @@ def is_body(block: str) -> bool:
 def _title_starts(blocks: list[str], indices: list[int]) -> list[int]:
     """Positions in `indices` of the blocks that read as a title and are followed by a body paragraph."""
     return [k for k, i in enumerate(indices[:-1]) if not is_body(blocks[i]) and is_body(blocks[indices[k + 1]])]
-
-
-def _unquoted(title: str) -> str:
-    """A title the page wraps in typographic quotes (“The Door”) is the words inside them."""
-    if title.startswith("“") and title.endswith("”") and "”" not in title[1:-1]:
-        return title[1:-1].strip()
-    return title
 
 
 @dataclass(frozen=True)
@@ -193,7 +186,7 @@ class _Reader:
                 f"the excerpt {blocks[title]!r} has no source line")
             raise SourceError(self.page.origin, f"{what} and the page has no heading like "
                               "'The Daily Page - DD-MM-YY': write the lesson date as M/D/YY")
-        excerpt = Excerpt(title=_unquoted(blocks[title]), lesson_date=lesson_date, source=line,
+        excerpt = Excerpt(title=bare_title(blocks[title]), lesson_date=lesson_date, source=line,
                           paragraphs=tuple(paragraph(blocks[i]) for i in body), origin=self.page.origin)
         self.found.append(Found(excerpt, date_from))
 

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from newsletter.config.settings import IngestSettings
 from newsletter.content.excerpt import Excerpt
-from newsletter.content.ingest import read_document
+from newsletter.content.ingest import explain_sources, read_document
 from newsletter.content.reading import Reading
 from newsletter.content.sources import read_file
 from tests.conftest import REPO
@@ -72,3 +73,16 @@ def test_every_dropped_block_of_a_corpus_page_says_why(case: Path) -> None:
     reading = _reading(case)
     assert reading.dropped
     assert all(d.reason and d.cause for d in reading.dropped)
+
+
+def test_the_corpus_read_together_as_one_site_gives_each_page_the_same_excerpts() -> None:
+    # Read as one ingest, the pages' shared lines become the repeated-line signal; it must take nothing more.
+    with httpx.Client() as client:
+        together = {Path(item.name).name: item for item in explain_sources([str(CORPUS / "pages")], client)}
+    for case in CASES:
+        if "categories" in _expected(case):
+            continue
+        alone = _reading(case)
+        item = together[next(name for name in together if name.startswith(case.stem + "."))]
+        assert item.reading is not None, item.error
+        assert item.reading.found == alone.found

@@ -97,6 +97,15 @@ class _Reader:
         text = normalise(self.page.blocks[index])
         return bool(name) and text.startswith(name + " ") and not is_body(self.page.blocks[index])
 
+    def is_description(self, index: int, end: int) -> bool:
+        """Whether the block under a section heading describes the section: a title follows it (read as a
+        sentence or not, it is then not the excerpt's title itself)."""
+        blocks = self.page.blocks
+        shapes = [is_body(blocks[j]) for j in range(index, min(index + 3, end))]
+        if len(shapes) < 2 or is_source_line(blocks[index]) or self.is_section_heading(index):
+            return False
+        return (shapes[0] and not shapes[1]) or shapes == [False, False, True]
+
     def read_region(self, start: int, end: int) -> None:
         blocks = self.page.blocks
         run: list[int] = []
@@ -106,10 +115,8 @@ class _Reader:
                 self.close(run, None)
                 run = []
                 self.drop(i, Cause.CHROME, "section heading")
-                after = [j for j in (i + 1, i + 2) if j < end]
-                if (len(after) == 2 and is_body(blocks[after[0]]) and not is_body(blocks[after[1]])
-                        and not is_source_line(blocks[after[0]])):
-                    self.drop(after[0], Cause.CHROME, "section description")
+                if self.is_description(i + 1, end):
+                    self.drop(i + 1, Cause.CHROME, "section description")
                     i += 1
             elif is_source_line(blocks[i]):
                 self.close(run, i)

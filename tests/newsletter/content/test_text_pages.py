@@ -6,7 +6,7 @@ import pytest
 
 from newsletter.content.chrome import Repeats
 from newsletter.content.excerpt import Excerpt, ParagraphKind
-from newsletter.content.reading import DateFrom
+from newsletter.content.reading import Cause, DateFrom, Dropped
 from newsletter.content.text_pages import parse_text_page, read_text_page, text_blocks
 from newsletter.errors import SourceError
 from tests.conftest import REPO
@@ -322,3 +322,10 @@ def test_an_excerpt_without_a_source_line_on_a_page_without_a_heading_is_an_erro
     with pytest.raises(SourceError, match="the excerpt 'Keep a Notebook' has no source line") as caught:
         read_text_page("Keep a Notebook\n\nWrite one line after every lesson.\n", "undated.txt")
     assert caught.value.source == "undated.txt"
+
+
+def test_a_section_description_that_is_no_sentence_is_still_the_section_s_description() -> None:
+    page = BITES.replace("Practical advice from the lesson, one small task at a time ...", "Small tasks for home")
+    reading = read_text_page(page, "bites.txt")
+    assert Dropped("Small tasks for home", Cause.CHROME, "section description") in reading.dropped
+    assert [e.title for e in reading.excerpts] == ["Keep a Notebook", "Why Sit Together?"]

@@ -140,6 +140,12 @@ def _sources(value: Any) -> str | None:
     return "must not hold an empty entry" if any(not item.strip() for item in value) else None
 
 
+def _categories(value: Any) -> str | None:
+    if any(not item.strip() or "\n" in item for item in value):
+        return "must hold category names, one line each and none empty (or be [] to keep every item)"
+    return None
+
+
 def _privacy_key(value: Any) -> str | None:
     # The key is a secret: the message says what is wrong, never what was given.
     if value == "" or decode_key(value) is not None:
@@ -237,6 +243,8 @@ CHECKS: dict[str, Check] = {
     "schedule.ingest": _sources,
     "schedule.catch_up_hours": _between(1, 168),
     "schedule.retry_minutes": _between(1, 1440),
+    "ingest.categories": _categories,
+    "ingest.deadline_seconds": _between(1, 3600),
     "subscribers.pending_days": _between(1),
     "subscribers.resubscribe_days": _between(1, 3650),
     "privacy.key_file": _not_empty,

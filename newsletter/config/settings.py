@@ -128,6 +128,14 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    categories: list[str] = setting([], "Feed categories whose items are ingested (any case); empty: every item.")
+    deadline_seconds: float = setting(
+        120.0, "Most seconds one URL may take to arrive, however slowly it trickles in; then it is cut off."
+    )
+
+
+@dataclass(frozen=True)
 class SubscribersSettings:
     pending_days: int = setting(7, "Unconfirmed sign-ups older than this many days are purged.")
     resubscribe_days: int = setting(30, "An unsubscribed or bounced address signed up again gets at most one "
@@ -167,6 +175,7 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     web: WebSettings = field(default_factory=WebSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     subscribers: SubscribersSettings = field(default_factory=SubscribersSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     dkim: DkimSettings = field(default_factory=DkimSettings)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import lxml.html
 import nh3
 
+from newsletter.content.excerpt import printable
+
 # Structure and text only. Chrome tags (nav, aside, form, header, footer) are kept so that the
 # page parser can recognise and drop them; everything else unknown is unwrapped to its text.
 _KEEP_TAGS = frozenset({
@@ -54,7 +56,8 @@ def clean_html(html: str) -> str:
 
 def parse_fragment(html: str) -> lxml.html.HtmlElement:
     """Sanitise `html` and parse it under one <div> root (never raises on malformed markup)."""
-    return lxml.html.fragment_fromstring(clean_html(html), create_parent="div")
+    # Control characters go first: lxml refuses text that holds one, and no page means them.
+    return lxml.html.fragment_fromstring(clean_html(printable(html)), create_parent="div")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ import httpx
 from newsletter.errors import SourceError
 
 MAX_BYTES = 10 * 1024 * 1024
+DEADLINE_SECONDS = 120.0  # [ingest] deadline_seconds
 SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html",
             ".xml": "feed", ".rss": "feed", ".atom": "feed"}
 
@@ -63,10 +66,15 @@ def _kind_of(name: str, data: bytes, content_type: str = "") -> Kind:
 
 
 def read_file(path: Path) -> Document:
+    too_big = f"larger than {MAX_BYTES // 2**20} MB; split it into pages"
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise SourceError(str(path), f"larger than {MAX_BYTES // 2**20} MB; split it into pages")
-        data = path.read_bytes()
+            raise SourceError(str(path), too_big)
+        # Read at most one byte past the limit: a device or a growing file (/dev/zero) has no size to check.
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise SourceError(str(path), too_big)
     except FileNotFoundError:
         raise SourceError(str(path), "no such file or folder") from None
     except OSError as error:
@@ -74,8 +82,38 @@ def read_file(path: Path) -> Document:
     return Document(str(path), _kind_of(path.name, data), data)
 
 
-def fetch(url: str, client: httpx.Client) -> Document:
-    """GET a page or feed; network trouble and HTTP errors become a SourceError naming the URL."""
+def fetch(url: str, client: httpx.Client, deadline: float = DEADLINE_SECONDS) -> Document:
+    """GET a page or feed; network trouble and HTTP errors become a SourceError naming the URL.
+
+    A body larger than MAX_BYTES, or a response still arriving `deadline` seconds after the request began,
+    is cut off: a server that trickles a byte at a time, even in its headers, never trips a read timeout,
+    so the download runs in a thread of its own that is waited for no longer than the deadline (a thread
+    left waiting on headers ends when the server gives up or the headers outgrow h11's limit).
+    """
+    outcome: list[Document | BaseException] = []
+
+    def download() -> None:
+        try:
+            outcome.append(_download(url, client, time.monotonic() + deadline, deadline))
+        except BaseException as error:  # handed over to the caller's thread, raised there
+            outcome.append(error)
+
+    worker = threading.Thread(target=download, name="ingest-fetch", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise _too_slow(url, deadline)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _too_slow(url: str, deadline: float) -> SourceError:
+    return SourceError(url, f"still arriving after {deadline:g} s; cut off (raise [ingest] deadline_seconds "
+                       "for a slow server)")
+
+
+def _download(url: str, client: httpx.Client, until: float, deadline: float) -> Document:
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -85,6 +123,8 @@ def fetch(url: str, client: httpx.Client) -> Document:
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise SourceError(url, f"larger than {MAX_BYTES // 2**20} MB")
+                if time.monotonic() > until:
+                    raise _too_slow(url, deadline)
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "").lower()
     except httpx.TimeoutException:
@@ -106,5 +146,5 @@ def expand(source: str) -> Iterator[str]:
             yield str(child)
 
 
-def read(source: str, client: httpx.Client) -> Document:
-    return fetch(source, client) if is_url(source) else read_file(Path(source))
+def read(source: str, client: httpx.Client, deadline: float = DEADLINE_SECONDS) -> Document:
+    return fetch(source, client, deadline) if is_url(source) else read_file(Path(source))

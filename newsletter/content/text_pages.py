@@ -1,21 +1,39 @@
-"""Parse a plain-text daily page into excerpts, dropping the site chrome around them."""
+"""Read a plain-text daily page into excerpts: every block classified as title, body, source or chrome.
+
+The page family shares one frame: site header, a page heading with the date ("The Daily Page - 28-12-10",
+"Daily Study Bites - 04-08-10"), an intro line, the excerpts, then a footer that names the page kind again
+and carries the sign-up box. Between heading and footer an excerpt is a title, its paragraphs and, usually, a
+closing source line; in the short-form pages excerpts sit under section headings (the series name plus a
+word, "Daily Study Tip") with a one-line description, and an excerpt without a source line ends where the
+next section heading, title or the footer begins.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
-from newsletter.content.excerpt import Excerpt, ParagraphKind, paragraph
-from newsletter.content.lesson_dates import is_source_line, page_heading_date, source_line_date
+from newsletter.content.chrome import Repeats, chrome_rule, repeats_kind, series
+from newsletter.content.excerpt import Excerpt, ParagraphKind, normalise, paragraph
+from newsletter.content.lesson_dates import (
+    continues_source_line,
+    is_source_line,
+    page_heading_date,
+    page_kind,
+    source_line_date,
+)
+from newsletter.content.reading import Cause, DateFrom, Dropped, Found, Reading, bare_title, without_repeats
 from newsletter.errors import SourceError
 
 NO_EXCERPTS = (
-    "no excerpts found: expected a title, paragraphs, and a closing line like "
-    "'From the 1st part of the Daily Lesson 12/28/10, ...'"
+    "no excerpts found: nothing on the page can be told apart from site chrome; expected a title, "
+    "paragraphs, and a closing line like 'From the 1st part of the Daily Lesson 12/28/10, ...'"
 )
 
 # Prose ends its sentence; a title does not (though it may end in "?").
 _SENTENCE_END = re.compile(r"[.!…][\"'”’)\]]*$")
+_ELLIPSIS_LEAD = re.compile(r"^[\"'“‘(\[]?(?:\.\.\.|…)")
 _TITLE_MAX_WORDS = 12
 
 
@@ -23,75 +41,203 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def _blocks(text: str) -> list[str]:
-    """Blank-line separated blocks, hard-wrapped lines joined; a source line starts its own block."""
+def text_blocks(text: str) -> list[str]:
+    """Blank-line separated blocks, hard-wrapped lines joined; a source line starts its own block and takes
+    in a continuation line ("and from the 2nd part ...") even across a blank line."""
     blocks: list[str] = []
     current: list[str] = []
-    for line in text.lstrip("\ufeff").splitlines():
+    for line in [*text.lstrip("\ufeff").splitlines(), ""]:
         if current and (not line.strip() or is_source_line(line)):
             blocks.append(_squash(" ".join(current)))
             current = []
-        if line.strip():
-            current.append(line)
-    if current:
-        blocks.append(_squash(" ".join(current)))
+        if not line.strip():
+            continue
+        if not current and blocks and continues_source_line(line) and is_source_line(blocks[-1]):
+            current = [blocks.pop()]
+        current.append(line)
     return blocks
 
 
-def _is_body(block: str) -> bool:
+def is_body(block: str) -> bool:
     """Whether a block reads as a body paragraph rather than a title or a chrome line."""
-    if paragraph(block).kind is not ParagraphKind.TEXT:
+    if paragraph(block).kind is not ParagraphKind.TEXT or _ELLIPSIS_LEAD.match(block):
         return True
     return len(block.split()) > _TITLE_MAX_WORDS or _SENTENCE_END.search(block) is not None
 
 
-def _title_index(blocks: list[str], start: int, end: int) -> int:
-    """Where the first excerpt begins: the title-like block right before the first body paragraph."""
-    for i in range(start, end - 1):
-        if not _is_body(blocks[i]) and _is_body(blocks[i + 1]):
-            return i
-    return start
+def _title_starts(blocks: list[str], indices: list[int]) -> list[int]:
+    """Positions in `indices` of the blocks that read as a title and are followed by a body paragraph."""
+    return [k for k, i in enumerate(indices[:-1]) if not is_body(blocks[i]) and is_body(blocks[indices[k + 1]])]
 
 
-def _excerpt(body: list[str], source: str, fallback: date | None, origin: str) -> Excerpt:
-    lesson_date = source_line_date(source) or fallback
-    if lesson_date is None:
-        raise SourceError(
-            origin,
-            f"cannot read the date in {source!r} and the page has no "
-            "'The Daily Page - DD-MM-YY' heading: write the lesson date as M/D/YY",
-        )
-    title, *paragraphs = body
-    return Excerpt(
-        title=title,
-        lesson_date=lesson_date,
-        source=source,
-        paragraphs=tuple(paragraph(text) for text in paragraphs),
-        origin=origin,
-    )
+@dataclass(frozen=True)
+class _Page:
+    """What the frame of the page says: its blocks, heading date and kind, and the site's repeats."""
+
+    blocks: list[str]
+    origin: str
+    heading_date: date | None
+    kind: str
+    repeats: Repeats
+
+
+class _Reader:
+    """Walks one page's blocks once, deciding each block's role."""
+
+    def __init__(self, page: _Page) -> None:
+        self.page = page
+        self.found: list[Found] = []
+        self.dropped: dict[int, Dropped] = {}
+
+    def drop(self, index: int, cause: Cause, reason: str) -> None:
+        self.dropped.setdefault(index, Dropped(self.page.blocks[index], cause, reason))
+
+    def is_section_heading(self, index: int) -> bool:
+        name = series(self.page.kind)
+        text = normalise(self.page.blocks[index])
+        return bool(name) and text.startswith(name + " ") and not is_body(self.page.blocks[index])
+
+    def is_description(self, index: int, end: int) -> bool:
+        """Whether the block under a section heading describes the section: a title follows it (read as a
+        sentence or not, it is then not the excerpt's title itself)."""
+        blocks = self.page.blocks
+        shapes = [is_body(blocks[j]) for j in range(index, min(index + 3, end))]
+        if len(shapes) < 2 or is_source_line(blocks[index]) or self.is_section_heading(index):
+            return False
+        return (shapes[0] and not shapes[1]) or shapes == [False, False, True]
+
+    def read_region(self, start: int, end: int) -> None:
+        blocks = self.page.blocks
+        run: list[int] = []
+        i = start
+        while i < end:
+            if self.is_section_heading(i):
+                self.close(run, None)
+                run = []
+                self.drop(i, Cause.CHROME, "section heading")
+                if self.is_description(i + 1, end):
+                    self.drop(i + 1, Cause.CHROME, "section description")
+                    i += 1
+            elif is_source_line(blocks[i]):
+                self.close(run, i)
+                run = []
+            else:
+                run.append(i)
+            i += 1
+        self.close(run, None)
+
+    def close(self, run: list[int], source: int | None) -> None:
+        """Make the excerpts of one run of blocks that ends at a source line, a section heading or the footer."""
+        blocks = self.page.blocks
+        rules = {i: chrome_rule(blocks[i]) for i in run}
+        plain = [i for i in run if not rules[i] and not self.page.repeats.repeated(blocks[i])]
+        if source is None:
+            for i in run:
+                self.why_chrome(i, rules[i])
+            self.make(plain, [plain[k] for k in _title_starts(blocks, plain)], None)
+            return
+        # A source line closes one excerpt. Its title is looked for among the lines no rule names and the
+        # site does not repeat; when none will do (the same excerpt on two pages of one site), among all but
+        # the widgets. From the title to the source line everything is body, but a widget that is no sentence.
+        widgets = [i for i in run if not (rules[i] and not is_body(blocks[i]))]
+        in_plain, in_widgets = _title_starts(blocks, plain), _title_starts(blocks, widgets)
+        title = plain[in_plain[0]] if in_plain else widgets[in_widgets[0]] if in_widgets else (
+            widgets[0] if widgets else None)
+        start = run.index(title) if title is not None else len(run)
+        for i in run[:start]:
+            self.why_chrome(i, rules[i])
+            self.drop(i, Cause.CHROME, "before the title" if self.found else "intro")
+        kept = set(widgets)
+        for i in run[start:]:
+            if i not in kept:
+                self.drop(i, Cause.CHROME, rules[i])
+        self.make([i for i in run[start:] if i in kept], [title] if title is not None else [], source)
+
+    def make(self, kept: list[int], starts: list[int], source: int | None) -> None:
+        """Excerpts from `kept` blocks, one at each of `starts`; the last one closed by `source`."""
+        if not starts:
+            for i in kept:
+                self.drop(i, Cause.CHROME, "no title above it" if self.found else "intro")
+            if source is not None:
+                self.drop(source, Cause.EMPTY, "a source line with no excerpt above it")
+            return
+        position = {index: n for n, index in enumerate(kept)}
+        for i in kept[:position[starts[0]]]:
+            self.drop(i, Cause.CHROME, "before the title" if self.found else "intro")
+        bounds = [position[start] for start in starts] + [len(kept)]
+        for n in range(len(starts)):
+            self.excerpt(kept[bounds[n]:bounds[n + 1]], source if n == len(starts) - 1 else None)
+
+    def why_chrome(self, index: int, rule: str) -> None:
+        """Drop a block a rule names, or one the site repeats; leave any other for the caller."""
+        text = self.page.blocks[index]
+        if rule:
+            self.drop(index, Cause.CHROME, rule)
+        elif self.page.repeats.repeated(text):
+            self.drop(index, Cause.CHROME, f"repeats on {self.page.repeats.pages(text)} pages of this site")
+
+    def excerpt(self, indices: list[int], source: int | None) -> None:
+        blocks = self.page.blocks
+        title, *body = indices
+        line = blocks[source] if source is not None else ""
+        if not body:
+            self.drop(title, Cause.EMPTY, "a title with no paragraphs")
+            if source is not None:
+                self.drop(source, Cause.EMPTY, "closes a title with no paragraphs")
+            return
+        lesson_date, date_from = source_line_date(line), DateFrom.SOURCE_LINE
+        if lesson_date is None:
+            lesson_date, date_from = self.page.heading_date, DateFrom.PAGE_HEADER
+        if lesson_date is None:
+            what = f"cannot read the date in {line!r}" if line else (
+                f"the excerpt {blocks[title]!r} has no source line")
+            raise SourceError(self.page.origin, f"{what} and the page has no heading like "
+                              "'The Daily Page - DD-MM-YY': write the lesson date as M/D/YY")
+        excerpt = Excerpt(title=bare_title(blocks[title]), lesson_date=lesson_date, source=line,
+                          paragraphs=tuple(paragraph(blocks[i]) for i in body), origin=self.page.origin)
+        self.found.append(Found(excerpt, date_from))
+
+
+def read_text_page(text: str, origin: str, repeats: Repeats | None = None) -> Reading:
+    """Read one daily page given as text: its excerpts and every dropped block with its reason.
+
+    Args:
+        text: the page, any line endings, with or without a byte order mark.
+        origin: where the page came from; recorded on each excerpt and named in errors.
+        repeats: the lines of this page and of the other pages of its site; a line on several is chrome.
+
+    Raises:
+        SourceError: no excerpt can be told apart from chrome, or an excerpt has no readable date.
+    """
+    blocks = text_blocks(text)
+    first_source = next((i for i, block in enumerate(blocks) if is_source_line(block)), len(blocks))
+    heading = next((i for i in range(first_source) if page_heading_date(blocks[i]) is not None), None)
+    kind = page_kind(blocks[heading]) if heading is not None else ""
+    page = _Page(blocks, origin, page_heading_date(blocks[heading]) if heading is not None else None, kind,
+                 repeats or Repeats())
+    reader = _Reader(page)
+    start = 0
+    if heading is not None:
+        for i in range(heading):
+            reader.drop(i, Cause.CHROME, "site header above the page heading")
+        reader.drop(heading, Cause.CHROME, "page heading")
+        start = heading + 1
+    last_source = max((i for i, block in enumerate(blocks) if is_source_line(block)), default=start - 1)
+    # The footer begins where the page names its kind again ("Daily Pages"); a page that does not, at its
+    # sign-up box. A sign-up box higher up, between excerpts, is only a widget.
+    after = range(max(start, last_source + 1), len(blocks))
+    footer = next((i for i in after if repeats_kind(blocks[i], kind)),
+                  next((i for i in after if chrome_rule(blocks[i]) == "newsletter box"), len(blocks)))
+    for i in range(footer, len(blocks)):
+        reader.drop(i, Cause.CHROME, "footer")
+    reader.read_region(start, footer)
+    dropped = [reader.dropped[i] for i in sorted(reader.dropped)]
+    found = without_repeats(reader.found, dropped)
+    if not found:
+        raise SourceError(origin, NO_EXCERPTS)
+    return Reading(origin, found, tuple(dropped))
 
 
 def parse_text_page(text: str, origin: str) -> list[Excerpt]:
-    """Read the excerpts of one daily page given as text; `origin` names it in excerpts and errors.
-
-    An excerpt is a title, its paragraphs and a closing source line whose M/D/YY date is the lesson
-    date (the page heading's date when that one is unreadable). Everything before the first title
-    (header, heading, intro) and after the last source line (sign-up box, footer) is chrome.
-    """
-    blocks = _blocks(text)
-    ends = [i for i, block in enumerate(blocks) if is_source_line(block)]
-    if not ends:
-        raise SourceError(origin, NO_EXCERPTS)
-    headings = [i for i in range(ends[0]) if page_heading_date(blocks[i]) is not None]
-    fallback = page_heading_date(blocks[headings[0]]) if headings else None
-    first = _title_index(blocks, headings[0] + 1 if headings else 0, ends[0])
-    starts = [first, *(end + 1 for end in ends[:-1])]
-    excerpts = [
-        _excerpt(blocks[start:end], blocks[end], fallback, origin)
-        for start, end in zip(starts, ends, strict=True)
-        # A title with no paragraphs is not an excerpt worth sending.
-        if end - start >= 2
-    ]
-    if not excerpts:
-        raise SourceError(origin, NO_EXCERPTS)
-    return excerpts
+    """The excerpts of one daily page given as text (see `read_text_page`)."""
+    return read_text_page(text, origin).excerpts

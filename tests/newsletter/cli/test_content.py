@@ -48,7 +48,8 @@ def test_the_sample_week_is_ingested_and_its_selection_printed_as_json(runner: C
     run(runner, config_file, "init")
     code, out, _ = run(runner, config_file, "ingest", *SAMPLES)
     assert code == 0
-    assert out.splitlines()[-1] == "11 source(s): 29 excerpt(s) found, 19 new, 10 already stored"
+    assert out.splitlines()[-1].startswith("11 source(s): 29 excerpt(s) found, 19 new, 10 already stored, ")
+    assert out.splitlines()[-1].endswith(" block(s) dropped")
     code, out, _ = run(runner, config_file, "excerpts", "--week", "2026-W47", "--json")
     assert code == 0
     kept = json.loads(out)
@@ -107,3 +108,59 @@ def test_a_bad_config_value_stops_with_the_key_named(runner: CliRunner, tmp_path
     result = runner.invoke(cli, ["--config", str(bad), "excerpts"])
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: config: selection.max_words must be at least 1 (got -5)"
+
+
+BITES = str(EXAMPLES / "bites" / "2026-11-18.txt")
+
+
+def test_explain_shows_each_excerpt_with_its_date_s_origin_and_each_drop_and_stores_nothing(
+        runner: CliRunner, config_file: Path) -> None:
+    run(runner, config_file, "init")
+    code, out, _ = run(runner, config_file, "ingest", "--explain", BITES)
+    assert code == 0
+    assert f"{BITES}: 3 excerpt(s), 16 block(s) dropped; nothing stored" in out
+    assert "excerpt 2026-11-18 (date from the source line) 'Put the Phone in Another Room'" in out
+    assert "excerpt 2026-11-18 (date from the page header) 'What If I Fall Asleep?'" in out
+    assert "dropped chrome (section heading): 'Daily Study Tip'" in out
+    assert "dropped chrome (footer): 'Privacy: Your email address will never be rented, traded or sold.'" in out
+    code, out, _ = run(runner, config_file, "excerpts", "--week", "2026-W47", "--json")
+    assert json.loads(out) == []
+
+
+def test_explain_names_a_source_it_cannot_read_and_exits_1(runner: CliRunner, config_file: Path,
+                                                           tmp_path: Path) -> None:
+    code, out, err = run(runner, config_file, "ingest", "--explain", str(tmp_path / "gone.txt"), BITES)
+    assert code == 1
+    assert f"{tmp_path / 'gone.txt'}: failed: no such file or folder" in err
+    assert "Traceback" not in err
+    assert f"{BITES}: 3 excerpt(s)" in out
+
+
+def test_explain_json_gives_scripts_every_excerpt_and_drop(runner: CliRunner, config_file: Path,
+                                                           tmp_path: Path) -> None:
+    code, out, _ = run(runner, config_file, "ingest", "--explain", "--json", BITES, str(tmp_path / "gone.txt"))
+    assert code == 1
+    page, gone = json.loads(out)
+    assert [(e["title"], e["date"], e["date_from"]) for e in page["excerpts"]] == [
+        ("Put the Phone in Another Room", "2026-11-18", "source line"),
+        ("Effort", "2026-11-18", "source line"),
+        ("What If I Fall Asleep?", "2026-11-18", "page header"),
+    ]
+    assert page["excerpts"][1]["source"].endswith("(minutes 31-37) and from the 3rd part (minutes 2-6)")
+    assert {"text": "Daily Study Definition", "cause": "chrome", "reason": "section heading"} in page["dropped"]
+    assert gone == {"source": str(tmp_path / "gone.txt"), "error": "no such file or folder", "excerpts": [],
+                    "dropped": []}
+
+
+def test_json_without_explain_is_a_usage_error(runner: CliRunner, config_file: Path) -> None:
+    code, _, err = run(runner, config_file, "ingest", "--json", BITES)
+    assert code == 2
+    assert "--json goes with --explain" in err
+
+
+def test_the_ingest_summary_counts_the_dropped_blocks(runner: CliRunner, config_file: Path) -> None:
+    run(runner, config_file, "init")
+    code, out, _ = run(runner, config_file, "ingest", BITES)
+    assert code == 0
+    assert f"  {BITES}: 3 excerpt(s), 3 new, 16 block(s) dropped" in out
+    assert out.splitlines()[-1] == "1 source(s): 3 excerpt(s) found, 3 new, 0 already stored, 16 block(s) dropped"

@@ -194,6 +194,8 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "schedule.ingest": ([""], {}),
     "schedule.catch_up_hours": (0, {}),
     "schedule.retry_minutes": (0, {}),
+    "ingest.categories": (["Daily Page", " "], {}),
+    "ingest.deadline_seconds": (0, {}),
     "subscribers.pending_days": (0, {}),
     "subscribers.dns_checks": ("sometimes", {}),
     "subscribers.smtputf8": ("perhaps", {}),

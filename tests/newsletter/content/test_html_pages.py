@@ -293,7 +293,8 @@ def test_a_page_without_excerpts_raises_a_source_error_naming_the_origin(html: s
     with pytest.raises(SourceError) as caught:
         parse_html_page(html, ORIGIN)
     assert caught.value.source == ORIGIN
-    assert str(caught.value).startswith(f"{ORIGIN}: no excerpts found; expected <article>")
+    assert str(caught.value).startswith(
+        f"{ORIGIN}: no excerpts found: nothing on the page can be told apart from site chrome; expected")
 
 
 def test_a_page_whose_excerpts_are_all_undated_says_so() -> None:
@@ -301,3 +302,10 @@ def test_a_page_whose_excerpts_are_all_undated_says_so() -> None:
     with pytest.raises(SourceError, match="no excerpt on this page carries a date") as caught:
         parse_html_page(page, ORIGIN)
     assert caught.value.source == ORIGIN
+
+
+def test_a_title_in_typographic_quotes_is_kept_without_them_as_on_the_text_page() -> None:
+    page = _article_page("<article><h2>“The Open Door”</h2><p>A door left open lets the friends in.</p>"
+                         "<p>From the 1st part of the Daily Lesson 3/14/11, Letters</p></article>")
+    [door] = parse_html_page(page, ORIGIN)
+    assert door.title == "The Open Door"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -72,3 +76,74 @@ def test_an_http_error_is_named_with_the_status(tmp_path: Path) -> None:
 def test_an_unreachable_server_is_a_source_error_not_a_trace() -> None:
     with httpx.Client(timeout=2) as client, pytest.raises(SourceError, match="cannot be fetched"):
         read("http://127.0.0.1:9/page.html", client)
+
+
+def test_a_file_without_end_is_cut_at_the_size_limit() -> None:
+    zero = Path("/dev/zero")
+    if not zero.exists():
+        pytest.skip("no /dev/zero on this system")
+    with pytest.raises(SourceError, match="larger than 10 MB") as caught, httpx.Client() as client:
+        read(str(zero), client)
+    assert caught.value.source == str(zero)
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers 200 and then one byte at a time, never finishing: no read timeout ever trips."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.02)
+        except OSError:
+            return  # the client hung up, as it should
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_url_that_trickles_forever_is_cut_at_the_deadline() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/page.txt"
+    try:
+        with httpx.Client(timeout=5) as client, pytest.raises(SourceError, match=r"still arriving after 0\.5 s"):
+            read(url, client, deadline=0.5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_url_that_trickles_its_headers_forever_is_cut_at_the_deadline() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle_headers() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.is_set():
+                try:
+                    connection.sendall(b"x")
+                except OSError:
+                    return
+                stop.wait(0.02)
+
+    server = threading.Thread(target=trickle_headers, daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+    try:
+        with httpx.Client(timeout=5) as client, pytest.raises(SourceError, match=r"still arriving after 0\.5 s"):
+            read(url, client, deadline=0.5)
+    finally:
+        stop.set()
+        server.join()
+        listener.close()

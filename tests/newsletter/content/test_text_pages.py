@@ -4,8 +4,10 @@ from datetime import date
 
 import pytest
 
+from newsletter.content.chrome import Repeats
 from newsletter.content.excerpt import Excerpt, ParagraphKind
-from newsletter.content.text_pages import parse_text_page
+from newsletter.content.reading import Cause, DateFrom, Dropped
+from newsletter.content.text_pages import parse_text_page, read_text_page, text_blocks
 from newsletter.errors import SourceError
 from tests.conftest import REPO
 
@@ -232,3 +234,98 @@ def test_real_seed_page_gives_its_two_excerpts_and_no_chrome() -> None:
     for excerpt in (weep, group):
         for chrome in seed_chrome:
             assert chrome not in f"{excerpt.title}\n{excerpt.text}\n{excerpt.source}"
+
+
+BITES = """Study Notes
+
+Daily Study Bites - 05-08-10
+
+Short pieces from the daily lesson, gathered by volunteers of the circle
+
+Daily Study Tip
+
+Practical advice from the lesson, one small task at a time ...
+
+Keep a Notebook
+
+Write one line after every lesson. Read the lines again at the end of the month.
+
+Daily Study Q&A
+
+Questions students sent after the lesson, with the teacher's answers ...
+
+Why Sit Together?
+
+Question: Why can't I study alone?
+
+Answer: You can, but you will only ever hear yourself.
+
+-from the 2nd part of the Daily Study Lesson 8/04/10 (minutes 3-9)
+   and from the 3rd part (minutes 1-4)
+
+Daily Study Bites
+
+Study Newsletter
+
+Privacy: Your email address will never be rented, traded or sold.
+"""
+
+
+def test_section_headings_and_their_descriptions_are_chrome_with_a_reason() -> None:
+    reading = read_text_page(BITES, "bites.txt")
+    reasons = {d.text: d.reason for d in reading.dropped}
+    assert reasons["Daily Study Tip"] == reasons["Daily Study Q&A"] == "section heading"
+    assert reasons["Practical advice from the lesson, one small task at a time ..."] == "section description"
+    assert reasons["Short pieces from the daily lesson, gathered by volunteers of the circle"] == "intro"
+    assert [e.title for e in reading.excerpts] == ["Keep a Notebook", "Why Sit Together?"]
+
+
+def test_an_excerpt_without_a_source_line_ends_at_the_next_section_and_takes_the_page_date() -> None:
+    notebook, together = read_text_page(BITES, "bites.txt").found
+    assert notebook.excerpt.source == ""
+    assert (notebook.excerpt.lesson_date, notebook.date_from) == (date(2010, 8, 5), DateFrom.PAGE_HEADER)
+    assert [p.text for p in notebook.excerpt.paragraphs] == [
+        "Write one line after every lesson. Read the lines again at the end of the month."]
+    assert (together.excerpt.lesson_date, together.date_from) == (date(2010, 8, 4), DateFrom.SOURCE_LINE)
+
+
+def test_a_continued_source_line_is_kept_whole() -> None:
+    together = read_text_page(BITES, "bites.txt").excerpts[1]
+    assert together.source == (
+        "-from the 2nd part of the Daily Study Lesson 8/04/10 (minutes 3-9) and from the 3rd part (minutes 1-4)")
+
+
+def test_an_unknown_line_the_site_repeats_is_chrome_even_after_an_unsourced_excerpt() -> None:
+    widget = "Tell a friend about the morning table."
+    page = BITES.replace("month.\n", f"month.\n\n{widget}\n")
+    alone = read_text_page(page, "bites.txt").excerpts[0]
+    assert widget in alone.text  # one page alone cannot tell it from prose
+    repeats = Repeats()
+    repeats.learn("bites.txt", text_blocks(page))
+    repeats.learn("other.txt", [widget])
+    reading = read_text_page(page, "bites.txt", repeats)
+    assert widget not in reading.excerpts[0].text
+    assert ("repeats on 2 pages of this site" in {d.reason for d in reading.dropped})
+
+
+def test_two_excerpts_without_source_lines_in_one_section_split_at_the_second_title() -> None:
+    page = BITES.replace("month.\n", "month.\n\nA Second Thought\n\nKeep the notebook where you can see it.\n")
+    notebook, second, together = read_text_page(page, "bites.txt").excerpts
+    assert [p.text for p in notebook.paragraphs] == [
+        "Write one line after every lesson. Read the lines again at the end of the month."]
+    assert (second.title, second.text, second.source) == (
+        "A Second Thought", "Keep the notebook where you can see it.", "")
+    assert together.title == "Why Sit Together?"
+
+
+def test_an_excerpt_without_a_source_line_on_a_page_without_a_heading_is_an_error_naming_it() -> None:
+    with pytest.raises(SourceError, match="the excerpt 'Keep a Notebook' has no source line") as caught:
+        read_text_page("Keep a Notebook\n\nWrite one line after every lesson.\n", "undated.txt")
+    assert caught.value.source == "undated.txt"
+
+
+def test_a_section_description_that_is_no_sentence_is_still_the_section_s_description() -> None:
+    page = BITES.replace("Practical advice from the lesson, one small task at a time ...", "Small tasks for home")
+    reading = read_text_page(page, "bites.txt")
+    assert Dropped("Small tasks for home", Cause.CHROME, "section description") in reading.dropped
+    assert [e.title for e in reading.excerpts] == ["Keep a Notebook", "Why Sit Together?"]

@@ -107,3 +107,16 @@ class SendStopped(NewsletterError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class ReturnedMailError(NewsletterError):
+    """Mail that came back (a bounce, a complaint, an unsubscribe) cannot be acted on: its return address
+    is forged, damaged, expired or not one of ours, or the message is not one we can read.
+
+    `reason` never holds an address: it says what was wrong with the token or the message.
+    """
+
+    def __init__(self, reason: str, *, expired: bool = False) -> None:
+        self.reason = reason
+        self.expired = expired
+        super().__init__(reason)

@@ -1,0 +1,52 @@
+"""Returned mail inside `newsletter run`: a bounce sent to the listener ends with its reader suppressed, the
+spool emptied, and a warning once the issue's bounces pass 3%."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+from sqlalchemy import Engine
+
+from newsletter.service.returned_mail import ReturnedMail
+from subscribers.tables import Status
+from tests.conftest import Clock
+from tests.newsletter.inbound.conftest import READERS, send_issue_to
+from tests.newsletter.inbound.returned_mail import dsn
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_a_bounce_to_the_listener_suppresses_its_reader_and_warns_above_the_ceiling(
+        tmp_path: Path, engine: Engine, database_url: str, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+    sent = send_issue_to(tmp_path, engine, database_url, clock, READERS,
+                         bounces={"listen_port": 1, "listen_host": "127.0.0.1"})
+    returned = ReturnedMail(sent.config, sent.sessions, sent.side)
+    stop = asyncio.Event()
+    with caplog.at_level(logging.INFO):
+        tasks = await returned.start(stop, port=0)  # any free port
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=returned.port, timeout=10)
+        await client.connect()
+        await client.mail("")
+        await client.rcpt(sent.bounce_address(READERS[0]))
+        await client.data(dsn(sent.bounce_address(READERS[0]), READERS[0]))
+        await client.quit()
+        for _ in range(200):
+            if sent.status(READERS[0]) is Status.BOUNCED and not returned.spool.waiting():
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.gather(*tasks)
+        await returned.close()
+    assert sent.status(READERS[0]) is Status.BOUNCED
+    assert returned.spool.waiting() == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"issue {sent.issue_id}: bounces at 25.00% (1 of 4) are above 3%" in " ".join(warnings)

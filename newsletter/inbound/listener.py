@@ -1,7 +1,8 @@
 """The inbound listener of `newsletter run`: SMTP or LMTP (aiosmtpd) for the return addresses, for an
 operator whose MX or relay forwards the bounce domain to it.
 
-- Mail only for our return addresses: any other recipient is refused (550), so it relays nothing.
+- Mail only for our return addresses (and the bare `bounces@DOMAIN`, for feedback-loop reports): any
+  other recipient is refused (550), so it relays nothing.
 - A size cap (`[bounces] max_message_bytes`): a larger message is read to its end and dropped (552),
   never held in memory whole (aiosmtpd discards it as it comes).
 - A rate cap (`[bounces] per_minute` messages a minute from one client): beyond it MAIL is answered

@@ -70,8 +70,11 @@ class ReturnPattern:
         return [match.group(0).lower() for match in self._pattern(local).finditer(text)]
 
     def accepts(self, address: str) -> bool:
-        """Whether `address` is, whole, a return address of ours (the listener takes mail for no other)."""
+        """Whether `address` is, whole, a return address of ours, or the bare bounce address (`bounces@DOMAIN`,
+        the one to give a mailbox provider's feedback loop): the listener takes mail for no other."""
         text = address.strip().strip("<>")
+        if text.lower() == f"{self.bounce_local}@{self.domain}":
+            return True
         return any(self._pattern(local).fullmatch(text) for local in (self.bounce_local, self.unsubscribe_local))
 
     def is_unsubscribe(self, address: str) -> bool:

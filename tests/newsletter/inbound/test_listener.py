@@ -86,7 +86,7 @@ async def test_a_message_for_a_return_address_is_on_disk_when_the_client_hears_2
 
 
 @pytest.mark.parametrize("recipient", ["postmaster@bounces.news.example.org", "someone@example.com",
-                                       "bounces@bounces.news.example.org",
+                                       "unsubscribe@bounces.news.example.org",
                                        BOUNCE.replace(DOMAIN, "example.com")],
                          ids=["postmaster", "elsewhere", "no-token", "other-domain"])
 async def test_mail_for_any_other_address_is_refused_so_nothing_is_relayed(listening: Running,

@@ -120,3 +120,13 @@ class ReturnedMailError(NewsletterError):
         self.reason = reason
         self.expired = expired
         super().__init__(reason)
+
+
+class MailboxError(NewsletterError):
+    """The IMAP mailbox of returned mail could not be reached, logged into or read; what was handled of it
+    was moved, the rest stays for the next poll."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"IMAP mailbox: {problem}; check [bounces] imap_host, imap_port, imap_security, "
+                         "imap_username and NEWSLETTER_BOUNCES_IMAP_PASSWORD")

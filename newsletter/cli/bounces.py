@@ -14,6 +14,7 @@ import click
 from newsletter.cli.app import App, pass_app
 from newsletter.errors import ConfigError, SourceError
 from newsletter.inbound import store
+from newsletter.inbound.imap_poller import ImapPoller
 from newsletter.inbound.mail_files import messages_in
 from newsletter.inbound.process import ReturnProcessor
 from newsletter.inbound.tables import Handling
@@ -66,6 +67,23 @@ def process(app: App, files: tuple[Path, ...], as_json: bool) -> None:
     else:
         app.console.print(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no messages")
     if failed:
+        raise SystemExit(1)
+
+
+@bounces_group.command()
+@pass_app
+def poll(app: App) -> None:
+    """Poll the IMAP mailbox of `[bounces] imap_host` once: handle what waits there, move it to the done folder."""
+    if not app.config.bounces.imap_host:
+        raise ConfigError("bounces.imap_host", "is empty: set the IMAP server of the mailbox to poll")
+    handler = processor(app)
+    done = ImapPoller(app.config.bounces, handler.handle).poll()
+    counts = Counter("duplicate" if h.duplicate else h.handling.value for h in done.handled)
+    if done.too_large:
+        counts["too-large"] = done.too_large
+    app.console.print(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no messages")
+    if done.failed:
+        app.errors.print(f"{done.failed} message(s) could not be handled and stay in the folder for the next poll")
         raise SystemExit(1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import imaplib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ BOUNCING, COMPLAINING, LEAVING, FORGED = READERS
 
 
 @pytest.fixture
-def imap() -> ImapServer:
+def imap() -> Iterator[ImapServer]:
     with dovecot_imap() as server:
         yield server
 

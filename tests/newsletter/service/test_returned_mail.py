@@ -16,6 +16,7 @@ from subscribers.tables import Status
 from tests.conftest import Clock
 from tests.newsletter.inbound.conftest import READERS, send_issue_to
 from tests.newsletter.inbound.returned_mail import dsn
+from tests.processes import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -50,3 +51,24 @@ async def test_a_bounce_to_the_listener_suppresses_its_reader_and_warns_above_th
     assert returned.spool.waiting() == []
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert f"issue {sent.issue_id}: bounces at 25.00% (1 of 4) are above 3%" in " ".join(warnings)
+
+
+async def test_an_imap_mailbox_out_of_reach_is_one_warning_a_poll_and_run_carries_on(
+        tmp_path: Path, engine: Engine, database_url: str, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+    sent = send_issue_to(tmp_path, engine, database_url, clock, READERS,
+                         bounces={"imap_host": "127.0.0.1", "imap_port": free_port(), "imap_security": "none",
+                                  "imap_username": "returns"})
+    returned = ReturnedMail(sent.config, sent.sessions, sent.side)
+    assert (returned.listening, returned.polling) == (False, True)
+    stop = asyncio.Event()
+    with caplog.at_level(logging.WARNING):
+        tasks = await returned.start(stop)
+        for _ in range(200):
+            if caplog.records:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.gather(*tasks)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith("IMAP mailbox: cannot connect or log in (")
+    assert line.endswith("; trying again in 5 minute(s)")

@@ -15,6 +15,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from newsletter.delivery.transports.outbox_folder import sync_folder
+
 
 class Spool:
     """A folder of messages waiting to be handled."""
@@ -42,7 +44,7 @@ class Spool:
                 os.fsync(handle.fileno())
             final = self._new / name
             temporary.rename(final)
-            _sync_folder(self._new)
+            sync_folder(self._new)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
@@ -67,11 +69,3 @@ class Spool:
         """Forget a handled message."""
         path.unlink(missing_ok=True)
 
-
-def _sync_folder(folder: Path) -> None:
-    # The rename is durable only once the folder's entry is on disk too.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

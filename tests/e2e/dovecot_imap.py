@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, wait_for, wait_or_kill
 
 USER, PASSWORD = "returns", "imap-test-password"
 MAIL_UID = 65534  # nobody: Dovecot refuses to open mail as root
@@ -103,9 +103,5 @@ def dovecot_imap() -> Iterator[ImapServer]:
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        wait_or_kill(process)
         shutil.rmtree(folder, ignore_errors=True)

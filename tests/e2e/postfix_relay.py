@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, wait_for, wait_or_kill
 
 SERVICES = """\
 127.0.0.1:{port} inet n - n - - smtpd
@@ -103,9 +103,5 @@ def postfix_relay(routes: Mapping[str, int]) -> Iterator[PostfixRelay]:
         yield relay
     finally:
         subprocess.run([*config, "stop"], capture_output=True, timeout=30, check=False)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        wait_or_kill(process)
         shutil.rmtree(folder, ignore_errors=True)

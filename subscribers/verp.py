@@ -133,8 +133,8 @@ class ReturnAddresses:
                            nonce.hex(), _EPOCH + timedelta(days=day))
 
     def _masked(self, payload: bytes, mac: bytes) -> bytes:
-        stream = hmac.new(self._mask_key, mac, hashlib.sha256).digest()
-        return bytes(a ^ b for a, b in zip(payload, stream, strict=False))
+        stream = hmac.new(self._mask_key, mac, hashlib.sha256).digest()[:len(payload)]
+        return (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(payload), "big")
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]

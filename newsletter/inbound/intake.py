@@ -49,18 +49,21 @@ class Intake:
     async def handle_waiting(self, stop: asyncio.Event | None = None) -> list[Handled]:
         """Handle every spooled message, oldest first; what was done with each."""
         done: list[Handled] = []
+        failed: list[str] = []
         for path in self._spool.waiting():
             if stop is not None and stop.is_set():
                 break
             try:
                 raw, envelope_to = await asyncio.to_thread(self._spool.read, path)
                 handled = await asyncio.to_thread(self._processor.handle, raw, envelope_to)
-            except Exception as error:  # the message stays spooled and is tried again
-                log.warning("inbound: a received message could not be handled yet (%s); it is kept and tried "
-                            "again", type(error).__name__, extra={"event": "inbound.retry"})
-                break
+            except Exception as error:  # the message stays spooled and is tried again; the others go on
+                failed.append(type(error).__name__)
+                continue
             self._spool.done(path)
             done.append(handled)
+        if failed:
+            log.warning("inbound: %d received message(s) could not be handled yet (%s); they are kept and tried "
+                        "again", len(failed), ", ".join(sorted(set(failed))), extra={"event": "inbound.retry"})
         await asyncio.to_thread(self.warn_about, {h.issue_id for h in done if h.issue_id is not None})
         return done
 

@@ -163,3 +163,4 @@ async def test_the_lmtp_listener_answers_data_once_per_recipient(tmp_path: Path)
     writer.close()
     await running.listener.close()
     assert len(running.spool.waiting()) == 1
+

@@ -82,8 +82,9 @@ class PostfixRelay:
 
 
 @contextlib.contextmanager
-def postfix_relay(routes: Mapping[str, int]) -> Iterator[PostfixRelay]:
-    """Postfix on a free port of 127.0.0.1, relaying each domain of `routes` to 127.0.0.1 at its port."""
+def postfix_relay(routes: Mapping[str, int | str]) -> Iterator[PostfixRelay]:
+    """Postfix on a free port of 127.0.0.1, relaying each domain of `routes` to 127.0.0.1 at its port over
+    SMTP (or by the Postfix transport written out, such as `lmtp:inet:127.0.0.1:PORT`)."""
     folder = Path(tempfile.mkdtemp(prefix="newsletter-postfix-"))
     folder.chmod(0o755)
     port = free_port()
@@ -91,7 +92,8 @@ def postfix_relay(routes: Mapping[str, int]) -> Iterator[PostfixRelay]:
         (folder / name).mkdir()
     shutil.chown(folder / "data", "postfix")
     (folder / "etc" / "master.cf").write_text(SERVICES.format(port=port))
-    table = ", ".join(f"{domain}=smtp:[127.0.0.1]:{to}" for domain, to in routes.items())
+    table = ", ".join(f"{domain}={to if isinstance(to, str) else f'smtp:[127.0.0.1]:{to}'}"
+                      for domain, to in routes.items())
     (folder / "etc" / "main.cf").write_text(SETTINGS.format(folder=folder, routes=table))
     config = ["postfix", "-c", str(folder / "etc")]
     with (folder / "maillog").open("wb") as log:

@@ -41,13 +41,16 @@ def remote() -> Iterator[SmtpServer]:
         yield server
 
 
+@pytest.mark.parametrize("protocol", ["smtp", "lmtp"])
 def test_a_real_relays_bounces_and_complaints_come_back_and_suppress_only_their_readers(
-        tmp_path: Path, sqlite_url: str, remote: SmtpServer) -> None:
+        tmp_path: Path, sqlite_url: str, remote: SmtpServer, protocol: str) -> None:
     listener_port = free_port()
-    with postfix_relay({"example.com": remote.port, DOMAIN: listener_port}) as relay:
+    to_listener = listener_port if protocol == "smtp" else f"lmtp:inet:127.0.0.1:{listener_port}"
+    with postfix_relay({"example.com": remote.port, DOMAIN: to_listener}) as relay:
         config_path = write_config(
             tmp_path, sqlite_url, delivery={"transport": "smtp"}, smtp={"host": "127.0.0.1", "port": relay.port},
-            bounces={"domain": DOMAIN, "listen_host": "127.0.0.1", "listen_port": listener_port, "soft_limit": 1})
+            bounces={"domain": DOMAIN, "listen_host": "127.0.0.1", "listen_port": listener_port, "soft_limit": 1,
+                     "protocol": protocol})
         for args in (["init"], ["ingest", str(EXAMPLES / "pages")]):
             assert newsletter(config_path, *args).returncode == 0
         (tmp_path / "readers.txt").write_text("\n".join(READERS) + "\n")
@@ -73,6 +76,9 @@ def test_a_real_relays_bounces_and_complaints_come_back_and_suppress_only_their_
     assert postfix_log.count("status=bounced") == 1
     assert postfix_log.count("status=expired, returned to sender") == 1
     assert postfix_log.count("sender non-delivery notification") == 2
+    # Four messages reached the listener (two notifications, the complaint, the unsubscribe), by `protocol`.
+    assert postfix_log.count(f"postfix/{protocol}[") >= 4
+    assert postfix_log.count("status=sent (250 2.0.0 Stored)") == 4
     rows = ledger_rows(side)
     assert rows[GONE][0] is DeliveryState.BOUNCED
     assert "5.1.1" in rows[GONE][1]

@@ -107,3 +107,26 @@ class SendStopped(NewsletterError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class ReturnedMailError(NewsletterError):
+    """Mail that came back (a bounce, a complaint, an unsubscribe) cannot be acted on: its return address
+    is forged, damaged, expired or not one of ours, or the message is not one we can read.
+
+    `reason` never holds an address: it says what was wrong with the token or the message.
+    """
+
+    def __init__(self, reason: str, *, expired: bool = False) -> None:
+        self.reason = reason
+        self.expired = expired
+        super().__init__(reason)
+
+
+class MailboxError(NewsletterError):
+    """The IMAP mailbox of returned mail could not be reached, logged into or read; what was handled of it
+    was moved, the rest stays for the next poll."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"IMAP mailbox: {problem}; check [bounces] imap_host, imap_port, imap_security, "
+                         "imap_username and NEWSLETTER_BOUNCES_IMAP_PASSWORD")

@@ -52,9 +52,10 @@ class ConfirmationMail:
         self._text = _encoded(render_template(env, TEXT_TEMPLATE, values))
         self._html = _encoded(inline(render_template(env, HTML_TEMPLATE, values)))
 
-    def build(self, address: str, confirm_url: str, now: datetime) -> Outgoing:
+    def build(self, address: str, confirm_url: str, now: datetime, *, envelope_sender: str = "") -> Outgoing:
         """The message for `address`, a normalised address from `subscribers.addresses` (one line, no
-        brackets); a non-ASCII one goes in as UTF-8, for servers that take SMTPUTF8."""
+        brackets); a non-ASCII one goes in as UTF-8, for servers that take SMTPUTF8. `envelope_sender`,
+        when given, is its bounce address (a bounce then cancels the sign-up), else from_address."""
         message_id = f"<confirm.{secrets.token_hex(12)}@{self._domain}>"
         boundary = self._boundary.encode()
         data = b"".join([
@@ -67,7 +68,7 @@ class ConfirmationMail:
         ])
         if self._sign is not None:
             data = self._sign(data)
-        return Outgoing(sender=self._sender, recipient=address, data=data, message_id=message_id)
+        return Outgoing(sender=envelope_sender or self._sender, recipient=address, data=data, message_id=message_id)
 
 
 def _encoded(text: str) -> Body:

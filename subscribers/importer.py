@@ -15,6 +15,7 @@ from pathlib import Path
 from subscribers.errors import AddressError, ImportFileError
 from subscribers.side import Subscribers
 from subscribers.store import Consent, SignUp
+from subscribers.tables import Status
 
 EMAIL_COLUMNS = ("email", "e-mail", "email address", "email_address", "mail")
 _CSV_MARKS = (",", ";", "\t")
@@ -123,4 +124,36 @@ def import_file(side: Subscribers, path: Path, *, consent_note: str | None,
             report.outcomes[side.store.sign_up(address, consent, restart_suppressed=False)] += 1
         else:
             report.outcomes[side.store.add_confirmed(address, consent)] += 1
+    return report
+
+
+@dataclass
+class SuppressReport:
+    """What `subscribers suppress` did: newly suppressed, already suppressed, and invalid lines."""
+
+    suppressed: int = 0
+    already: int = 0
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.suppressed + self.already + len(self.invalid)
+
+
+def suppress_file(side: Subscribers, path: Path, status: Status,
+                  on_invalid: Callable[[int, str], None] = lambda number, reason: None) -> SuppressReport:
+    """Keep the file's addresses as suppressions only (a list moved from another provider): never mailed,
+    and left alone by a later import; each can come back only by signing up again and confirming."""
+    report = SuppressReport()
+    for number, text in lines(path):
+        try:
+            address = side.parse(text)
+        except AddressError as error:
+            report.invalid.append((number, error.reason))
+            on_invalid(number, error.reason)
+            continue
+        if side.store.suppress(address, status):
+            report.suppressed += 1
+        else:
+            report.already += 1
     return report

@@ -22,9 +22,15 @@ class SubscriberRecipients:
     Raises KeyFileError when made if the key is missing; opening an address with the wrong key is one too.
     """
 
-    def __init__(self, config: Config, engine: Engine) -> None:
-        self._side = Subscribers(config, engine)
+    def __init__(self, config: Config, engine: Engine, *, side: Subscribers | None = None, issue_id: int = 0) -> None:
+        self._side = side or Subscribers(config, engine)
+        self._config = config
         self._engine = engine
+        self._issue_id = issue_id
+
+    def for_issue(self, issue_id: int) -> SubscriberRecipients:
+        """The same list; each recipient's bounce address names `issue_id`."""
+        return SubscriberRecipients(self._config, self._engine, side=self._side, issue_id=issue_id)
 
     def confirmed_ids(self) -> Select[int]:
         return confirmed_ids()
@@ -53,8 +59,17 @@ class SubscriberRecipients:
             last = max(batch)
 
     def _recipients(self, opened: dict[int, tuple[str, str]]) -> dict[int, Recipient]:
-        return {subscriber_id: Recipient(subscriber_id, address, self._side.links.unsubscribe_url(subscriber_id, nonce))
+        return {subscriber_id: self._recipient(subscriber_id, address, nonce)
                 for subscriber_id, (address, nonce) in opened.items()}
+
+    def _recipient(self, subscriber_id: int, address: str, nonce: str) -> Recipient:
+        url = self._side.links.unsubscribe_url(subscriber_id, nonce)
+        returns = self._side.returns
+        if not returns.enabled:
+            return Recipient(subscriber_id, address, url)
+        # Only a message of an issue bounces to an address naming it; a test send keeps from_address.
+        bounce_to = returns.bounce_address(subscriber_id, nonce, self._issue_id) if self._issue_id else ""
+        return Recipient(subscriber_id, address, url, bounce_to, returns.unsubscribe_address(subscriber_id, nonce))
 
 
 def confirmed_recipients(engine: Engine, config: Config, *, batch_size: int = 500,

@@ -19,6 +19,7 @@ from subscribers.settings import SubscriberSettings
 from subscribers.store import SubscriberStore
 from subscribers.tables import utcnow
 from subscribers.tokens import TokenSigner
+from subscribers.verp import ReturnAddresses
 
 
 class Subscribers:
@@ -37,6 +38,7 @@ class Subscribers:
         self.store = SubscriberStore(engine, self.crypto, now, resubscribe_after=self.settings.resubscribe)
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)
+        self.returns = ReturnAddresses.from_config(config, keys.tokens, lambda: now().date())
 
     def parse(self, text: str, *, new: bool = False) -> Address:
         """An address as the settings want it checked (DNS or not).

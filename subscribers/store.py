@@ -27,6 +27,7 @@ T = cast(Table, SubscriberRow.__table__)
 RESEND_AFTER = timedelta(hours=1)
 RESUBSCRIBE_AFTER = timedelta(days=30)
 _ATTEMPTS = 3
+SUPPRESSION_FORM = "suppression"  # the consent form of a row `subscribers suppress` made: no consent, no address
 # The sign-up's statements, built once: SQLAlchemy then reuses their compiled form on every call.
 _FIND = select(T.c.id, T.c.status, T.c.mailed_at, T.c.unsubscribed_at, T.c.bounced_at).where(
     T.c.blind_index == bindparam("index"))
@@ -173,6 +174,44 @@ class SubscriberStore:
                                 .values(status=Status.BOUNCED, address=None, bounced_at=now,
                                         updated_at=now)).rowcount
 
+    def end_by_mail(self, subscriber_id: int, nonce_prefix: str, status: Status) -> bool:
+        """What mail that came back asks, for the subscription whose nonce starts with `nonce_prefix`:
+        UNSUBSCRIBED or COMPLAINED ends a pending or confirmed one, BOUNCED a confirmed one (an issue
+        bounced) or a pending one (its confirmation email bounced). The address is wiped, the blind index
+        stays as suppression. Whether the row changed; an earlier subscription's mail changes nothing."""
+        now = self.now()
+        values: dict[str, Any] = {"status": status, "address": None, "updated_at": now}
+        values["bounced_at" if status is Status.BOUNCED else "unsubscribed_at"] = now
+        with _database(), self.engine.begin() as conn:
+            changed = conn.execute(update(T).where(
+                T.c.id == subscriber_id, func.substr(T.c.nonce, 1, len(nonce_prefix)) == nonce_prefix,
+                T.c.status.in_([Status.PENDING, Status.CONFIRMED])).values(values)).rowcount == 1
+            if changed:
+                outbox.cancel(conn, subscriber_id, now)
+            return changed
+
+    def suppress(self, address: Address, status: Status) -> bool:
+        """Keep an address as suppression only (blind index, no sealed address), as a list moved from
+        another provider brings it; one already here is suppressed too. False when it already was."""
+        if status not in SUPPRESSED:
+            raise ValueError(f"{status} is not a suppression")
+        index = self.crypto.blind_index(address.lookup)
+        now = self.now()
+        left = {"bounced_at" if status is Status.BOUNCED else "unsubscribed_at": now}
+        with _database(), self.engine.begin() as conn:
+            row = conn.execute(_FIND, {"index": index}).first()
+            if row is None:
+                conn.execute(_ADD, {"blind_index": index, "address": None, "status": status, "nonce": new_nonce(),
+                                    "consent_form": SUPPRESSION_FORM, "consent_text_version": "none",
+                                    "signed_up_at": now, "created_at": now, "updated_at": now, **left})
+                return True
+            if Status(row.status) in SUPPRESSED:
+                return False
+            conn.execute(update(T).where(T.c.id == row.id).values(status=status, address=None, updated_at=now,
+                                                                   **left))
+            outbox.cancel(conn, row.id, now)
+            return True
+
     def lookup(self, address: Address) -> Status | None:
         """The status of one address, or None when it is not on the list."""
         index = self.crypto.blind_index(address.lookup)
@@ -204,6 +243,16 @@ class SubscriberStore:
             rows = conn.execute(select(T.c.status, func.count()).group_by(T.c.status)).all()
         found = {Status(status): count for status, count in rows}
         return {status: found.get(status, 0) for status in Status}
+
+    def suppression_counts(self) -> tuple[dict[Status, int], int]:
+        """Suppressed rows by reason, and how many of them were imported as suppression only."""
+        with _database(), self.engine.connect() as conn:
+            rows = conn.execute(select(T.c.status, func.count()).where(T.c.status.in_(SUPPRESSED))
+                                .group_by(T.c.status)).all()
+            imported = conn.execute(select(func.count()).where(T.c.status.in_(SUPPRESSED),
+                                                               T.c.consent_form == SUPPRESSION_FORM)).scalar_one()
+        found = {Status(status): count for status, count in rows}
+        return {status: found.get(status, 0) for status in SUPPRESSED}, int(imported)
 
     def purge(self, pending_for: timedelta) -> int:
         """Forget sign-ups left unconfirmed longer than `pending_for`; returns how many.

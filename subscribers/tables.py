@@ -20,9 +20,10 @@ class Status(enum.StrEnum):
     CONFIRMED = "confirmed"
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
+    COMPLAINED = "complained"  # reported an issue as spam: suppressed like an unsubscribe
 
 
-SUPPRESSED = (Status.UNSUBSCRIBED, Status.BOUNCED)
+SUPPRESSED = (Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED)
 
 
 class MailState(enum.StrEnum):

@@ -127,8 +127,10 @@ class OutboxWorker:
             return MailOutcome(mail.id, MailState.CANCELLED)
         address, nonce = found
         link = self.side.links.confirm_url(mail.subscriber_id, nonce)
+        returns = self.side.returns
+        bounce_to = returns.bounce_address(mail.subscriber_id, nonce) if returns.enabled else ""
         try:
-            await self.transport.send(self.mail.build(address, link, self.side.now()))
+            await self.transport.send(self.mail.build(address, link, self.side.now(), envelope_sender=bounce_to))
         except PermanentFailure as error:
             log.warning("confirmation mail %d (subscriber %d) refused: %s", mail.id, mail.subscriber_id,
                         _loggable(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -25,3 +26,12 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 15.0) 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.05)
+
+
+def wait_or_kill(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Wait for a process asked to stop; kill it if it has not stopped within `timeout` seconds."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

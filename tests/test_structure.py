@@ -12,6 +12,7 @@ import pytest
 
 import newsletter.content.tables
 import newsletter.delivery.tables
+import newsletter.inbound.tables
 import newsletter.issues.tables
 import subscribers.tables
 from newsletter.db.schema import Base
@@ -27,9 +28,10 @@ OWNERS = {
     "SignupRow": "subscribers.signups",
     "OutboxRow": "subscribers.outbox",
     "KeyCheckRow": "subscribers.key_check",
+    "ReturnRow": "newsletter.inbound.store",
 }
 TABLES_MODULES = {m.__name__ for m in (newsletter.content.tables, newsletter.issues.tables,
-                                       newsletter.delivery.tables, subscribers.tables)}
+                                       newsletter.delivery.tables, newsletter.inbound.tables, subscribers.tables)}
 # Names that several modules define on purpose, each for the same idea in its own place.
 SHARED_NAMES = {"log", "main", "check", "run", "send", "close", "routes", "COMMANDS"}
 
@@ -79,9 +81,9 @@ def test_no_two_public_classes_or_functions_share_a_name() -> None:
 
 
 # Module names that recur on purpose: the same role in each stage (its tables, their owner, its
-# exception family), or the same noun on both sides of the privacy boundary (the recipients protocol and
-# its implementation; the settings and the subscriber side's view of them).
-SAME_ROLE = {"tables", "store", "errors", "recipients", "settings"}
+# exception family), or the same noun on both sides of the privacy boundary (the recipients and returns
+# protocols and their implementations; the settings and the subscriber side's view of them).
+SAME_ROLE = {"tables", "store", "errors", "recipients", "returns", "settings"}
 
 
 def test_no_two_modules_share_a_name_unless_they_play_the_same_role() -> None:

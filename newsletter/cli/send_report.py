@@ -17,7 +17,7 @@ from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
 from newsletter.delivery.ledger import Holding
 from newsletter.delivery.owners import Owner
-from newsletter.delivery.tables import FINAL_STATES, DeliveryState
+from newsletter.delivery.tables import SEND_OUTCOMES, DeliveryState
 from newsletter.delivery.tally import Tally
 from newsletter.errors import NewsletterError, SendStopped
 from newsletter.weeks import IsoWeek
@@ -32,7 +32,7 @@ def say_what_was_left(app: App, week: IsoWeek, issue_id: int, tally: Tally, *, s
     me = str(Owner.this_process())
     own = sum(h.rows for h in left.held if h.owner == me)  # outcomes the database was away for
     others = [h for h in left.held if h.owner != me]
-    run = {s.value: tally.states[s] for s in (*FINAL_STATES, DeliveryState.DEFERRED)}
+    run = {s.value: tally.states[s] for s in (*SEND_OUTCOMES, DeliveryState.DEFERRED)}
     resume = f"`newsletter send --week {week}`"
     if as_json:
         click.echo(json.dumps({

@@ -12,10 +12,12 @@ import click
 
 from newsletter.cli.app import App, pass_app
 from newsletter.delivery import ledger
-from subscribers.importer import import_file
+from newsletter.inbound import store as returned
+from subscribers.errors import AddressError
+from subscribers.importer import import_file, suppress_file
 from subscribers.side import Subscribers
 from subscribers.store import SignUp
-from subscribers.tables import Status
+from subscribers.tables import SUPPRESSED, Status
 
 MEANING = {
     Status.PENDING: "pending: signed up, has not confirmed yet",
@@ -24,6 +26,8 @@ MEANING = {
                          "confirmation email only if signed up again on the form",
     Status.BOUNCED: "bounced: mail was refused for good; kept only as a fingerprint; never sent an issue, "
                     "and a confirmation email only if signed up again on the form",
+    Status.COMPLAINED: "complained: reported an issue as spam; kept only as a fingerprint; never sent an "
+                       "issue, and a confirmation email only if signed up again on the form",
 }
 
 
@@ -44,8 +48,10 @@ def stats(app: App, as_json: bool) -> None:
     """How many subscribers are in each status, and how the confirmation emails are doing."""
     side = _side(app)
     people, mail = side.store.counts(), side.outbox.counts()
+    suppressed, imported = side.store.suppression_counts()
     if as_json:
         click.echo(json.dumps({"subscribers": {str(k): v for k, v in people.items()},
+                               "suppressions": {**{str(k): v for k, v in suppressed.items()}, "imported": imported},
                                "confirmation_emails": {str(k): v for k, v in mail.items()}}, indent=2))
         return
     width = max(len(str(k)) for k in [*people, *mail])
@@ -55,6 +61,10 @@ def stats(app: App, as_json: bool) -> None:
     app.console.print("confirmation emails")
     for state, count in mail.items():
         app.console.print(f"  {state:<{width}}  {count:>8}")
+    app.console.print("suppressions by reason")
+    for status, count in suppressed.items():
+        app.console.print(f"  {status:<{width}}  {count:>8}")
+    app.console.print(f"  {imported} of them imported with `subscribers suppress` (no address kept)")
 
 
 @subscribers_group.command()
@@ -113,6 +123,43 @@ def import_command(app: App, file: Path, confirmed: bool, consent_note: str | No
 
 
 @subscribers_group.command()
+@click.argument("target")
+@click.option("--reason", type=click.Choice([str(s) for s in SUPPRESSED]), default=str(Status.UNSUBSCRIBED),
+              show_default=True, help="Why these addresses must not be mailed (as the old provider said).")
+@pass_app
+def suppress(app: App, target: str, reason: str) -> None:
+    """Never mail TARGET: a file of addresses (one a line, or a CSV with an email column) or one ADDRESS.
+
+    For a list moved from another provider: its unsubscribes, bounces and complaints are kept as
+    suppressions only (a one-way fingerprint, no address), a later `subscribers import` leaves them
+    alone, and each can come back only by signing up again on the form and confirming.
+    """
+    side = _side(app)
+    status = Status(reason)
+    path = Path(target)
+    if "@" in target and not path.exists():
+        try:
+            done = side.store.suppress(side.parse(target), status)
+        except AddressError as error:
+            raise click.BadParameter(error.reason, param_hint="TARGET") from None
+        app.console.print(f"suppressed as {status}" if done else "already suppressed: left as it was")
+        return
+
+    def invalid(number: int, why: str) -> None:
+        app.errors.print(f"  line {number}: skipped: {why}", markup=False)
+
+    report = suppress_file(side, path, status, on_invalid=invalid)
+    parts = [f"{report.read} address(es) read", f"{report.suppressed} suppressed as {status}"]
+    if report.already:
+        parts.append(f"{report.already} already suppressed, left as they were")
+    if report.invalid:
+        parts.append(f"{len(report.invalid)} invalid line(s) skipped")
+    app.console.print(", ".join(parts))
+    if report.invalid:
+        raise SystemExit(1)
+
+
+@subscribers_group.command()
 @click.argument("address")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
@@ -131,6 +178,7 @@ def erase(app: App, address: str, yes: bool) -> None:
     # be run again, where the other order could leave delivery rows nobody can find any more.
     with app.sessions.begin() as session:
         ledger.forget_subscriber(session, subscriber_id)
+        returned.forget_returns(session, subscriber_id)
     side.store.erase(parsed)
     app.console.print("erased: nothing about this address is kept any more")
 

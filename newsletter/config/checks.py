@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from newsletter.config.bounce_checks import BOUNCE_CHECKS, BOUNCE_CONTEXT_CHECKS
 from newsletter.config.cron import crontab_trigger
 from newsletter.config.dkim_key import dkim_key_problem
 from newsletter.config.header_rules import LABEL, SUBJECT_FIELDS, is_address, is_list_id, subject_fields
@@ -197,6 +198,11 @@ def _outbox_dir(value: Any, context: Context) -> str | None:
     return f"{path} is a file, not a folder" if path.exists() and not path.is_dir() else None
 
 
+def _reading_values(check: Callable[[Any, Mapping[str, Any]], str | None]) -> ContextCheck:
+    """A check that reads other settings only, as a context check."""
+    return lambda value, context: check(value, context.values)
+
+
 CHECKS: dict[str, Check] = {
     "newsletter.title": lambda v: _not_empty(v) or _one_line(v),
     "newsletter.from_address": _address(optional=False),
@@ -253,6 +259,7 @@ CHECKS: dict[str, Check] = {
     "dkim.selector": _dkim_selector,
     "logging.format": _one_of("keyvalue", "json"),
     "logging.level": _one_of("debug", "info", "warning", "error"),
+    **BOUNCE_CHECKS,
 }
 
 CONTEXT_CHECKS: dict[str, ContextCheck] = {
@@ -261,4 +268,5 @@ CONTEXT_CHECKS: dict[str, ContextCheck] = {
     "smtp.password": _smtp_password,
     "dkim.selector": _signing_needs,
     "dkim.key_file": _dkim_key_file,
+    **{name: _reading_values(check) for name, check in BOUNCE_CONTEXT_CHECKS.items()},
 }

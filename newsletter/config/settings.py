@@ -146,6 +146,32 @@ class SubscribersSettings:
 
 
 @dataclass(frozen=True)
+class BouncesSettings:
+    domain: str = setting("", "Domain of the per-message return addresses (bounces+TOKEN@, unsubscribe+TOKEN@); "
+                              "empty: the envelope sender is from_address and nothing comes back to us.")
+    local_part: str = setting("bounces", "Local part before the + of the bounce address (envelope sender).")
+    unsubscribe_local_part: str = setting("unsubscribe", "Local part before the + of the List-Unsubscribe mailto.")
+    token_days: int = setting(90, "Days a message's bounce address keeps working; later bounces are ignored.")
+    soft_limit: int = setting(3, "Temporary bounces (mailbox full, ...) within soft_days that suppress a subscriber.")
+    soft_days: int = setting(30, "Days over which temporary bounces are counted.")
+    listen_host: str = setting("127.0.0.1", "Address the inbound SMTP/LMTP listener of `newsletter run` binds.")
+    listen_port: int = setting(0, "Port of the inbound listener; 0 runs none.")
+    protocol: str = setting("smtp", '"smtp" or "lmtp": what the MX or relay that forwards the domain speaks.')
+    max_message_bytes: int = setting(2_000_000, "Largest message the listener accepts (552 beyond).")
+    per_minute: int = setting(600, "Messages a minute the listener accepts from one client (451 beyond).")
+    spool_dir: str = setting("bounces", "Folder where received messages wait (0600) until processed, then are deleted.")
+    imap_host: str = setting("", "IMAP server of a mailbox that receives the return addresses; empty polls none.")
+    imap_port: int = setting(993, "IMAP port.")
+    imap_security: str = setting("tls", '"tls", "starttls" or "none".')
+    imap_username: str = setting("", "IMAP login.")
+    imap_password: str = setting("", "IMAP password: environment only (NEWSLETTER_BOUNCES_IMAP_PASSWORD).",
+                                 secret=True)
+    imap_folder: str = setting("INBOX", "Folder polled for returned mail.")
+    imap_done_folder: str = setting("Processed", "Folder handled messages are moved to (created if missing).")
+    imap_minutes: int = setting(5, "How often `newsletter run` polls the IMAP folder.")
+
+
+@dataclass(frozen=True)
 class PrivacySettings:
     key_file: str = setting("newsletter.key", "Key file from `newsletter init`; lose it, lose the list.")
     key: str = setting("", "The key itself instead of the file: environment only (NEWSLETTER_PRIVACY_KEY).",
@@ -177,6 +203,7 @@ class Config:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     subscribers: SubscribersSettings = field(default_factory=SubscribersSettings)
+    bounces: BouncesSettings = field(default_factory=BouncesSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     dkim: DkimSettings = field(default_factory=DkimSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    CursorResult,
     Select,
     Table,
     and_,
@@ -233,3 +234,27 @@ def forget_subscriber(session: Session, subscriber_id: int) -> int:
     """Delete every row of one subscriber, in every issue (`subscribers erase`); returns how many."""
     return session.query(DeliveryRow).filter(DeliveryRow.subscriber_id == subscriber_id).delete(
         synchronize_session=False)
+
+
+def was_sent(session: Session, issue_id: int, subscriber_id: int) -> bool:
+    """Whether the issue's message to this subscriber left us (so a bounce of it can be genuine)."""
+    return session.scalar(select(DeliveryRow.id).where(
+        DeliveryRow.issue_id == issue_id, DeliveryRow.subscriber_id == subscriber_id,
+        DeliveryRow.state.in_([State.SENT, State.BOUNCED, State.COMPLAINED]))) is not None
+
+
+def record_late(session: Session, issue_id: int, subscriber_id: int, state: DeliveryState, reason: str,
+                now: datetime) -> bool:
+    """A late outcome that came back by mail: a `sent` row becomes `bounced` or `complained` (a bounced
+    one can still become `complained`), with the redacted reason. Whether the row changed."""
+    if state not in (State.BOUNCED, State.COMPLAINED):
+        raise ValueError(f"{state} is not a late outcome")
+    before = [State.SENT] if state is State.BOUNCED else [State.SENT, State.BOUNCED]
+    result = session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.issue_id == issue_id, DeliveryRow.subscriber_id == subscriber_id,
+               DeliveryRow.state.in_(before))
+        .values(state=state, reason=reason, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount == 1

@@ -20,6 +20,10 @@ class Recipients(Protocol):
         """The ids of everyone who should get an issue started now (no addresses)."""
         ...
 
+    def for_issue(self, issue_id: int) -> Recipients:
+        """The same list, whose recipients carry return addresses that name this issue."""
+        ...
+
     def lookup(self, subscriber_ids: Sequence[int]) -> dict[int, Recipient]:
         """Those of `subscriber_ids` still confirmed, with address and unsubscribe URL."""
         ...

@@ -84,7 +84,7 @@ async def deliver(config: Config, sessions: sessionmaker[Session], prepared: Pre
     Raises SendStopped when the send had to stop (`tally`, when given, is filled in as it goes).
     """
     signer = DkimSigner.from_config(config)
-    sender = Sender(sessions, transport, prepared.template, recipients, policy(config, workers),
+    sender = Sender(sessions, transport, prepared.template, recipients.for_issue(issue_id), policy(config, workers),
                     envelope_from=config.newsletter.from_address, on_outcomes=on_outcomes,
                     sign=signer.sign if signer is not None else None)
     if tally is not None:

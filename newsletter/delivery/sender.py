@@ -262,7 +262,7 @@ class Sender:
         data = self._template.personalise(person)
         if self._sign is not None:
             data = self._sign(data)  # DKIM: its header lines are folded, so none starts with "."
-        await self._transport.send(Outgoing(self._from, person.address, data,
+        await self._transport.send(Outgoing(person.envelope_sender or self._from, person.address, data,
                                             self._template.message_id(person.subscriber_id), dot_stuffed=True,
                                             ready=ready))
 

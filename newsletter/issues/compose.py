@@ -13,8 +13,10 @@ Subject: `[newsletter] subject` filled with {title}, {date} (the week's Monday, 
 Message-ID: `<WEEK.DIGEST@DOMAIN>`, DIGEST being 24 hex digits of
 SHA-256 over (list_id, week, subscriber_id) and DOMAIN that of from_address: every attempt to send
 one issue to one subscriber carries the same id, so a resend after a crash is recognisably the same
-message. List-Unsubscribe carries the recipient's https URL and `mailto:FROM_ADDRESS?subject=unsubscribe`
-(a person reading that mailbox acts on it; the https URL is the one-click path mail providers use).
+message. List-Unsubscribe carries the recipient's https URL and a mailto: the recipient's own
+`unsubscribe+TOKEN@` address when `[bounces] domain` is set (any mail to it unsubscribes them), else
+`FROM_ADDRESS?subject=unsubscribe` (a person reading that mailbox acts on it). The https URL is the
+one-click path mail providers use.
 
 Feedback-ID, for Gmail's feedback loop (which reports complaint rates per value of each field):
 `WEEK:issue:newsletter:LIST_ID`, e.g. `2026-W47:issue:newsletter:weekly.example.org`. The fields are
@@ -98,7 +100,7 @@ class MessageTemplate:
             self._middle,
             b"Date: ", format_datetime(date or datetime.now(UTC)).encode(), CRLF,
             b"Message-ID: ", self.message_id(recipient.subscriber_id).encode(), CRLF,
-            _list_unsubscribe(url.encode(), self._mailto),
+            _list_unsubscribe(url.encode(), _mailto(recipient) or self._mailto),
             self._tail,
         ]
         for chunk in self._body:
@@ -197,6 +199,15 @@ def _merged(chunks: Sequence[bytes | _Line]) -> list[bytes | _Line]:
 def _list_unsubscribe(url: bytes, mailto: bytes) -> bytes:
     # A long URL cannot be folded: its line may pass 78 columns, never 998 (MAX_URL sees to that).
     return b"List-Unsubscribe: <" + url + b">,\r\n <" + mailto + b">\r\n"
+
+
+def _mailto(recipient: Recipient) -> bytes:
+    """The recipient's own unsubscribe address as a mailto, when they have one."""
+    if not recipient.unsubscribe_mailto:
+        return b""
+    if not is_address(recipient.unsubscribe_mailto):
+        raise ValueError("the unsubscribe address must be a plain ASCII address")
+    return f"mailto:{recipient.unsubscribe_mailto}?subject=unsubscribe".encode()
 
 
 def _require(ok: bool, key: str, what: str) -> None:

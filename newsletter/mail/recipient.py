@@ -1,4 +1,5 @@
-"""The one person a message is personalised for: the subscriber's id, address and unsubscribe URL."""
+"""The one person a message is personalised for: the subscriber's id, address, unsubscribe URL and, when
+`[bounces] domain` is set, the message's own return addresses."""
 
 from __future__ import annotations
 
@@ -12,3 +13,5 @@ class Recipient:
     subscriber_id: int
     address: str
     unsubscribe_url: str
+    envelope_sender: str = ""      # the message's bounce address (VERP); empty: from_address
+    unsubscribe_mailto: str = ""   # the List-Unsubscribe mailto's address; empty: from_address

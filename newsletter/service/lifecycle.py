@@ -26,6 +26,7 @@ from newsletter.mail.dkim import DkimSigner
 from newsletter.service import scheduler as schedule
 from newsletter.service.connections import site_config
 from newsletter.service.jobs import ScheduledWork
+from newsletter.service.returned_mail import ReturnedMail
 from newsletter.service.site import site
 from newsletter.templating import check_templates
 from subscribers.blocking import Blocking
@@ -128,6 +129,7 @@ class Service:
         self.stop = asyncio.Event()
         self.work = ScheduledWork(config, sessions(engine), SubscriberRecipients(config, engine),
                                   purge=lambda: side.store.purge(side.settings.pending), stop=self.stop)
+        self.returned = ReturnedMail(config, sessions(engine), side)
         self.drain_seconds = config.delivery.drain_seconds
         http = self.server.uvicorn.config
         # Open HTTP requests get the same deadline as everything else, never more.
@@ -142,12 +144,14 @@ class Service:
         watcher = asyncio.create_task(self._watch_for_exit(), name="exit-watcher")
         scheduler.start()
         self._announce(scheduler)
+        intake = await self.returned.start(self.stop)
         try:
             await self.server.uvicorn.serve()
         finally:
             self._begin_stop()
             watcher.cancel()
-            await self._drain(scheduler, worker)
+            await self.returned.close()
+            await self._drain(scheduler, worker, *intake)
 
     async def _watch_for_exit(self) -> None:
         # uvicorn owns the signal handlers while it serves; the rest of the service stops with it.
@@ -162,7 +166,8 @@ class Service:
                      extra={"event": "run.stopping", "drain_seconds": self.drain_seconds})
         self.stop.set()
 
-    async def _drain(self, scheduler: AsyncIOScheduler, worker: asyncio.Task[None]) -> None:
+    async def _drain(self, scheduler: AsyncIOScheduler, worker: asyncio.Task[None],
+                     *others: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()
         scheduler.pause()
         hurry = asyncio.Event()
@@ -171,7 +176,7 @@ class Service:
         try:
             assert self._stopping_at is not None
             left = max(self._stopping_at + self.drain_seconds - loop.time(), 0.0)
-            busy = {worker, *self.work.running}
+            busy = {worker, *others, *self.work.running}
             everything = asyncio.ensure_future(asyncio.wait(busy))
             cut_short = asyncio.ensure_future(hurry.wait())
             await asyncio.wait({everything, cut_short}, timeout=left, return_when=asyncio.FIRST_COMPLETED)

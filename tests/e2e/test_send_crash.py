@@ -174,7 +174,8 @@ def test_send_killed_mid_send_finishes_on_the_next_run_repeating_at_most_the_in_
     resumed = site.run("send", "--week", WEEK, "--json")
     assert resumed.returncode == 0, resumed.stderr
     totals = json.loads(resumed.stdout)["totals"]
-    assert totals == {"pending": 0, "sending": 0, "sent": SUBSCRIBERS, "deferred": 0, "failed": 0, "skipped": 0}
+    assert totals == {"pending": 0, "sending": 0, "sent": SUBSCRIBERS, "deferred": 0, "failed": 0, "skipped": 0,
+                      "bounced": 0, "complained": 0}
     duplicates = _copies_report(server, site, capsys, f"killed {request.node.callspec.id}")
     assert fewest_duplicates <= duplicates <= IN_FLIGHT
 

@@ -143,7 +143,8 @@ def test_a_send_killed_at_random_points_loses_nobody_and_repeats_at_most_one_mes
 
     assert last.returncode == 0, last.stderr
     totals = json.loads(last.stdout)["totals"]
-    assert totals == {"pending": 0, "sending": 0, "sent": SUBSCRIBERS, "deferred": 0, "failed": 0, "skipped": 0}
+    assert totals == {"pending": 0, "sending": 0, "sent": SUBSCRIBERS, "deferred": 0, "failed": 0, "skipped": 0,
+                      "bounced": 0, "complained": 0}
     copies = server.recipients()
     assert sorted(copies) == sorted(site.addresses), "someone got nothing, or a stranger got mail"
     repeated = Counter({address: n - 1 for address, n in copies.items() if n > 1})

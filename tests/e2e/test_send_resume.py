@@ -60,7 +60,8 @@ def test_a_rerun_right_after_a_kill_takes_the_dead_runs_rows_at_once_and_finishe
 
     assert rerun.returncode == 0, rerun.stderr
     totals = json.loads(rerun.stdout)["totals"]
-    assert totals == {"pending": 0, "sending": 0, "sent": 60, "deferred": 0, "failed": 0, "skipped": 0}
+    assert totals == {"pending": 0, "sending": 0, "sent": 60, "deferred": 0, "failed": 0, "skipped": 0,
+                      "bounced": 0, "complained": 0}
     assert sorted(server.recipients()) == sorted(site.addresses)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email
 import email.policy
 import logging
@@ -22,6 +23,7 @@ from subscribers.side import Subscribers
 from subscribers.store import Action, Consent
 from subscribers.tables import MailState, OutboxRow, Status
 from subscribers.tokens import Purpose
+from subscribers.verp import ReturnKind
 from subscribers.worker import OutboxWorker
 from tests.conftest import Clock
 from tests.newsletter.smtp_server import SmtpServer
@@ -187,3 +189,18 @@ async def test_the_worker_purges_sign_ups_left_unconfirmed(side: Subscribers, co
     await running
     await worker.transport.close()
     assert smtp_server.received == []
+
+
+async def test_with_a_bounce_domain_a_confirmation_email_returns_to_an_address_naming_its_sign_up(
+        config: Config, engine: Engine, smtp_server: SmtpServer, clock: Clock) -> None:
+    config = dataclasses.replace(config, bounces=dataclasses.replace(config.bounces, domain="b.news.example.org"))
+    side = Subscribers(config, engine, now=clock)
+    side.store.sign_up(parse("alice@example.org"), WEB)
+    worker = worker_for(side, config, smtp_server)
+    assert await worker.run_once() == 1
+    await worker.transport.close()
+    [received] = smtp_server.received
+    token = side.returns.read(received.sender)
+    assert token.subscriber_id == side.store.identify(parse("alice@example.org"))
+    assert (token.kind, token.issue_id) == (ReturnKind.CONFIRMATION, 0)
+    assert "alice" not in received.sender

@@ -78,7 +78,7 @@ class OutboxTransport:
             except OSError:
                 temporary.unlink(missing_ok=True)
                 raise
-            _sync_folder(final.parent)
+            sync_folder(final.parent)
         except OSError as exc:
             raise TemporaryFailure(
                 f"cannot write {final}: {exc.strerror or exc}; check that [outbox] dir "
@@ -100,7 +100,7 @@ class OutboxTransport:
             raise
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make the rename itself durable: it lives in the folder's entry table."""
     descriptor = os.open(folder, os.O_RDONLY)
     try:

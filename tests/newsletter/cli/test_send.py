@@ -166,3 +166,28 @@ def test_a_dry_run_stops_on_a_setting_the_real_send_would_die_on(
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(IssueRow)) == 0
     assert outbox(config_file) == []
+
+
+def test_with_a_bounce_domain_each_message_returns_to_its_own_address_naming_issue_and_reader(
+        runner: CliRunner, config_file: Path, threaded_smtp_server: SmtpServer, engine: Engine) -> None:
+    with config_file.open("a") as handle:
+        handle.write(f'[smtp]\nhost = "{threaded_smtp_server.host}"\nport = {threaded_smtp_server.port}\n'
+                     '[bounces]\ndomain = "bounces.news.example.org"\n')
+    result = runner.invoke(cli, ["--config", str(config_file), "send", "--week", "2026-W47"],
+                           env={"NEWSLETTER_DELIVERY_TRANSPORT": "smtp"})
+    assert result.exit_code == 0, result.output
+    side = Subscribers(load(config_file, environ={}), engine)
+    with Session(engine) as session:
+        issue_id = session.scalar(select(IssueRow.id))
+    senders = set()
+    for message in threaded_smtp_server.received:
+        (recipient,) = message.recipients
+        subscriber_id = side.store.identify(parse(recipient))
+        assert side.returns.read(message.sender).subscriber_id == subscriber_id
+        assert side.returns.read(message.sender).issue_id == issue_id
+        assert recipient.split("@")[0] not in message.sender
+        unsubscribe = message.data.split(b"List-Unsubscribe: ")[1].split(b"\r\nList-")[0].decode()
+        mailto = unsubscribe.split("<mailto:")[1].split("?")[0]
+        assert side.returns.read(mailto).subscriber_id == subscriber_id
+        senders.add(message.sender)
+    assert len(senders) == len(READERS) == len(threaded_smtp_server.received)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import text
 
 from newsletter.cli import NewsletterGroup, cli
 from newsletter.cli.app import App
@@ -58,12 +59,18 @@ def test_stats_counts_by_status_and_mail_state(runner: CliRunner, config_path: P
         "  confirmed            1\n"
         "  unsubscribed         1\n"
         "  bounced              0\n"
+        "  complained           0\n"
         "confirmation emails\n"
         "  pending              2\n"
         "  sending              0\n"
         "  sent                 0\n"
         "  failed               0\n"
         "  cancelled            2\n"
+        "suppressions by reason\n"
+        "  unsubscribed         1\n"
+        "  bounced              0\n"
+        "  complained           0\n"
+        "  0 of them imported with `subscribers suppress` (no address kept)\n"
     )
     assert "@" not in result.output
 
@@ -71,7 +78,8 @@ def test_stats_counts_by_status_and_mail_state(runner: CliRunner, config_path: P
 def test_stats_json_is_one_object(runner: CliRunner, config_path: Path, filled: Subscribers) -> None:
     result = run(runner, config_path, "subscribers", "stats", "--json")
     assert json.loads(result.output) == {
-        "subscribers": {"pending": 2, "confirmed": 1, "unsubscribed": 1, "bounced": 0},
+        "subscribers": {"pending": 2, "confirmed": 1, "unsubscribed": 1, "bounced": 0, "complained": 0},
+        "suppressions": {"unsubscribed": 1, "bounced": 0, "complained": 0, "imported": 0},
         "confirmation_emails": {"pending": 2, "sending": 0, "sent": 0, "failed": 0, "cancelled": 2},
     }
 
@@ -203,4 +211,40 @@ def test_init_makes_no_key_file_when_the_key_comes_from_the_environment(runner: 
 
 def test_the_subscribers_group_is_a_click_group() -> None:
     assert isinstance(COMMANDS[0], click.Group)
-    assert sorted(COMMANDS[0].commands) == ["erase", "import", "lookup", "stats"]
+    assert sorted(COMMANDS[0].commands) == ["erase", "import", "lookup", "stats", "suppress"]
+
+
+def test_suppress_keeps_a_moved_lists_addresses_as_fingerprints_that_import_leaves_alone(
+        runner: CliRunner, config_path: Path, side: Subscribers, tmp_path: Path) -> None:
+    side.store.add_confirmed(parse("kept@example.org"), Consent("import", "test"))
+    moved = tmp_path / "bounced.csv"
+    moved.write_text("email,when\nold1@example.org,2025\nnot an address,2025\nKept@Example.org,2024\n",
+                     encoding="utf-8")
+    result = run(runner, config_path, "subscribers", "suppress", str(moved), "--reason", "bounced")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.strip() == "3 address(es) read, 2 suppressed as bounced, 1 invalid line(s) skipped"
+    assert "line 3: skipped" in result.stderr
+    assert {side.store.lookup(parse(a)) for a in ("old1@example.org", "kept@example.org")} == {Status.BOUNCED}
+    with side.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM subscribers WHERE address IS NOT NULL")).scalar() == 0
+    again = tmp_path / "old.txt"
+    again.write_text("old1@example.org\nkept@example.org\n", encoding="utf-8")
+    imported = run(runner, config_path, "subscribers", "import", str(again), "--confirmed",
+                   "--consent-note", "old provider")
+    assert "2 unsubscribed or bounced, left alone" in imported.stdout
+    assert side.store.counts()[Status.CONFIRMED] == 0
+    stats = json.loads(run(runner, config_path, "subscribers", "stats", "--json").stdout)
+    assert stats["suppressions"] == {"unsubscribed": 0, "bounced": 2, "complained": 0, "imported": 1}
+    assert side.store.sign_up(parse("old1@example.org"), WEB).value == "restarted"  # only a new double opt-in
+
+
+def test_suppress_one_address_says_whether_it_changed_anything(runner: CliRunner, config_path: Path,
+                                                               side: Subscribers) -> None:
+    result = run(runner, config_path, "subscribers", "suppress", "Someone@Example.org", "--reason", "complained")
+    assert (result.exit_code, result.stdout.strip()) == (0, "suppressed as complained")
+    result = run(runner, config_path, "subscribers", "suppress", "someone@example.org")
+    assert (result.exit_code, result.stdout.strip()) == (0, "already suppressed: left as it was")
+    assert side.store.lookup(parse("someone@example.org")) is Status.COMPLAINED
+    result = run(runner, config_path, "subscribers", "suppress", "two@@example.org")
+    assert result.exit_code == 2
+    assert "two@@" not in result.stderr

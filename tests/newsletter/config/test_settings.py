@@ -207,6 +207,26 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "dkim.key_file": ("dkim.pem", {"dkim": {"domain": "news.example.org", "selector": "s1"}}),
     "logging.format": ("xml", {}),
     "logging.level": ("loud", {}),
+    "bounces.domain": ("bounces example org", {}),
+    "bounces.local_part": ("bounces+x", {}),  # the + separates the token
+    "bounces.unsubscribe_local_part": ("bounces", {}),  # the same as local_part: ambiguous
+    "bounces.token_days": (0, {}),
+    "bounces.soft_limit": (0, {}),
+    "bounces.soft_days": (0, {}),
+    "bounces.listen_host": ("", {}),
+    "bounces.listen_port": (70_000, {}),
+    "bounces.protocol": ("pop3", {}),
+    "bounces.max_message_bytes": (100, {}),
+    "bounces.per_minute": (0, {}),
+    "bounces.spool_dir": ("", {}),
+    "bounces.imap_host": ("mail host", {}),
+    "bounces.imap_port": (0, {}),
+    "bounces.imap_security": ("ssl", {}),
+    "bounces.imap_username": ("news\r\nLOGOUT", {}),
+    "bounces.imap_password": ("s3cret", {}),  # with no imap_username it could never be used
+    "bounces.imap_folder": ('IN"BOX', {}),
+    "bounces.imap_done_folder": ("INBOX", {}),  # the polled folder itself: mail would be read again
+    "bounces.imap_minutes": (0, {}),
 }
 
 

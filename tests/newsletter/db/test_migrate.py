@@ -12,13 +12,15 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 import newsletter.content.tables
 import newsletter.delivery.tables
+import newsletter.inbound.tables
 import newsletter.issues.tables
 import subscribers.tables
 from newsletter.db.engine import connect
 from newsletter.db.migrate import head_revision, migrate
 from newsletter.db.schema import Base
 
-TABLE_MODULES = (newsletter.content.tables, newsletter.issues.tables, newsletter.delivery.tables, subscribers.tables)
+TABLE_MODULES = (newsletter.content.tables, newsletter.issues.tables, newsletter.delivery.tables,
+                 newsletter.inbound.tables, subscribers.tables)
 
 
 @pytest.fixture
@@ -33,7 +35,8 @@ def engine_at_0003(database_url: str) -> Iterator[Engine]:
 def test_every_table_class_is_in_the_metadata_the_test_compares() -> None:
     declared = {mapper.class_.__tablename__ for mapper in Base.registry.mappers}
     assert declared == set(Base.metadata.tables) == {
-        "excerpts", "issues", "issue_excerpts", "deliveries", "subscribers", "signups", "outbox", "key_check"}
+        "excerpts", "issues", "issue_excerpts", "deliveries", "subscribers", "signups", "outbox", "key_check",
+        "returned_mail"}
     assert {mapper.class_.__module__ for mapper in Base.registry.mappers} == {m.__name__ for m in TABLE_MODULES}
 
 

@@ -1,0 +1,1 @@
+"""What comes back by mail: bounces, complaints and unsubscribes, read and acted on (issue #12)."""

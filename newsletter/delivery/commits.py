@@ -1,22 +1,25 @@
 """One commit of outcomes into the ledger, as cheap as the database allows.
 
-On SQLite it runs on the event loop itself, on a connection of its own: a commit in WAL mode costs tens of
-microseconds, and handing each one to a thread costs more than the commit (the GIL goes back and forth).
-That connection waits at most a moment for a lock; when the database is busier than that, the commit goes
-to a thread, where it waits, patiently, as long as the send waits for its database. On PostgreSQL every
-commit goes to a thread: it is a round trip to the server.
+On SQLite it runs on the event loop itself, on a connection of its own, through the driver directly
+(`ledger.QuickRecord`): a commit in WAL mode costs tens of microseconds, and handing each one to a thread,
+or to SQLAlchemy's statement machinery, costs more than the commit. That connection waits at most a
+moment for a lock; when the database is busier than that (or fails in any way), the commit goes to a
+thread, through SQLAlchemy, where it waits, patiently, as long as the send waits for its database, and
+where an error that is not a matter of waiting is told as usual. On PostgreSQL every commit goes to a
+thread: it is a round trip to the server.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, exc
+from sqlalchemy import Connection, Engine
 
-from newsletter.db.transient import Patient, is_transient
+from newsletter.db.transient import Patient
 from newsletter.delivery import ledger
-from newsletter.delivery.ledger import Outcome
+from newsletter.delivery.ledger import Outcome, QuickRecord
 
 _INLINE_BUSY_MS = 20
 
@@ -29,17 +32,28 @@ class OutcomeCommits:
         self._clock = clock
         self._patient = patient
         self._inline = _inline_connection(engine)
+        self._quick = QuickRecord(engine.dialect) if self._inline is not None else None
 
     async def __call__(self, outcomes: list[Outcome]) -> None:
-        if self._inline is not None:
-            try:
-                with self._inline.begin():
-                    ledger.record(self._inline, outcomes, self._clock())
-                return
-            except exc.OperationalError as error:
-                if not is_transient(error):
-                    raise
+        if self._inline is not None and self._inline_commit(self._inline, outcomes):
+            return
         await self._patient(lambda: self._record(outcomes), "recording outcomes")
+
+    def _inline_commit(self, inline: Connection, outcomes: list[Outcome]) -> bool:
+        """Commit on the event loop; False when SQLite said no (busy, or anything else): try in a thread."""
+        driver = inline.connection.dbapi_connection
+        if driver is None or self._quick is None:
+            return False
+        cursor = driver.cursor()
+        try:
+            self._quick(cursor, outcomes, self._clock())
+            driver.commit()
+            return True
+        except sqlite3.OperationalError:
+            driver.rollback()
+            return False
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         if self._inline is not None:

@@ -2,10 +2,11 @@
 
 A worker hands each outcome over (`submit`) and goes on with its next message; the returned `Written`
 is that message's `Outgoing.ready`, which the transport awaits just before the message can be accepted
-(before DATA). So a message is accepted only after the outcome before it on the same connection is in
+(before the final "." of DATA). So a message is accepted only after the outcome before it on the same connection is in
 the database: a crash repeats at most one message per connection. Awaiting a `Written` whose outcome is
 not written yet starts a commit of every outcome handed over so far, so the commit overlaps the next
-message's first steps and several workers' outcomes share it. An outcome nobody asks for is written
+message's first steps and several workers' outcomes share it; the SMTP transport asks for it (`start`)
+just before DATA, so it is usually in by the time the body goes out. An outcome nobody asks for is written
 after `wait` seconds at most, and `most` of them at once start a commit too.
 
 Commits run one at a time in submission order, so when an outcome is in, so is every one before it.
@@ -25,11 +26,20 @@ Write = Callable[[list[Outcome]], Awaitable[None]]
 
 
 class Written:
-    """Awaitable: done once the outcomes it stands for are committed; raises if their write failed."""
+    """Awaitable: done once the outcomes it stands for are committed; raises if their write failed.
+
+    A transport's `Ready` (`transports/base.py`): `start` asks for the commit without waiting for it.
+    """
 
     def __init__(self, writer: OutcomeWriter, future: asyncio.Future[None]) -> None:
         self._writer = writer
         self._future = future
+
+    def start(self) -> None:
+        self._writer.hurry(self._future)
+
+    def done(self) -> bool:
+        return self._future.done()
 
     def __await__(self) -> Generator[Any, None, None]:
         return self._writer.wait_for(self._future).__await__()
@@ -66,9 +76,13 @@ class OutcomeWriter:
             self._timer = loop.call_later(self._wait, self._commit_soon)
         return Written(self, future)
 
-    async def wait_for(self, future: asyncio.Future[None]) -> None:
+    def hurry(self, future: asyncio.Future[None]) -> None:
+        """Start a commit that takes `future`'s outcomes, unless they are written or being written."""
         if not future.done() and future not in self._writing:
             self._commit_soon()
+
+    async def wait_for(self, future: asyncio.Future[None]) -> None:
+        self.hurry(future)
         await asyncio.shield(future)
 
     def _commit_soon(self) -> None:

@@ -7,11 +7,26 @@ logic cannot tell them apart. A transport raises `TemporaryFailure` (try again l
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 CRLF = b"\r\n"
+
+
+class Ready(Protocol):
+    """A write that must be in before a message can be accepted (the outcome of the one before it)."""
+
+    def start(self) -> None:
+        """Begin the write now, if it has not begun: a transport calls it a step before it needs it."""
+        ...
+
+    def done(self) -> bool:
+        """True once the write has ended (awaiting it then returns or raises at once)."""
+        ...
+
+    def __await__(self) -> Generator[Any, None, None]:
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +40,8 @@ class Outgoing:
     `ready`, when given, is awaited before the message can be accepted (over SMTP before the final "."
     of DATA, in the outbox before the file is written): the sender passes the write of its previous
     outcome, so that write overlaps this message's first steps and still comes before its acceptance.
-    If it raises, the message is not sent and the error goes to the caller.
+    A transport may `start` it early (SMTP does before DATA, so it is usually done by the time the body
+    goes out). If it raises, the message is not sent and the error goes to the caller.
     """
 
     sender: str  # envelope MAIL FROM
@@ -33,7 +49,7 @@ class Outgoing:
     data: bytes
     message_id: str  # e.g. "<2026-W47.42.ab12@example.org>", for file names and logs
     dot_stuffed: bool = False
-    ready: Awaitable[None] | None = field(default=None, compare=False)
+    ready: Ready | None = field(default=None, compare=False)
 
 
 class Transport(Protocol):

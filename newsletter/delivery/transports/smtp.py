@@ -13,7 +13,6 @@ import asyncio
 import logging
 import re
 import ssl
-from collections.abc import Awaitable
 
 from aiosmtplib import (
     SMTP,
@@ -29,7 +28,7 @@ from aiosmtplib import (
 )
 
 from newsletter.config.settings import SmtpSettings
-from newsletter.delivery.transports.base import Outgoing, dot_stuff
+from newsletter.delivery.transports.base import Outgoing, Ready, dot_stuff
 from newsletter.delivery.transports.pacing import ConnectionBackoff, SendPacer
 from newsletter.delivery.transports.replies import refuses_us
 from newsletter.errors import DeliveryError, PermanentFailure, RelayRefusal, SessionFailure, TemporaryFailure
@@ -47,20 +46,24 @@ _QUIT_TIMEOUT = 5.0
 class PreparedSMTP(SMTP):
     """aiosmtplib's client plus a DATA step for bytes already CRLF-terminated and dot-stuffed."""
 
-    async def data_prepared(self, stuffed: bytes, ready: Awaitable[None] | None = None) -> SMTPResponse:
+    async def data_prepared(self, stuffed: bytes, ready: Ready | None = None) -> SMTPResponse:
         """DATA with `stuffed` sent as is; raises SMTPDataError like `SMTP.data` on a refusal.
 
-        `ready` is awaited after the body and before the final ".": the moment the server accepts the
-        message is the last one, so whatever `ready` waits for overlaps everything before it. If it
-        raises, the "." is never sent and the caller closes the connection, which drops the message.
+        `ready` must be in before the final ".", the moment the server accepts the message. It is
+        started before DATA, so its write runs while the server answers, and is usually done when the
+        body goes out: then body and "." leave in one write. If not, the body goes first and the "."
+        follows once `ready` is done, so the write still overlaps the body. If it raises, the "." is
+        never sent and the caller closes the connection, which drops the message.
         """
+        if ready is not None:
+            ready.start()
         start = await self.execute_command(b"DATA")
         if start.code != SMTPStatus.start_input:
             raise SMTPDataError(start.code, start.message)
         if self.protocol is None:
             raise SMTPServerDisconnected("Connection lost")
         try:
-            if ready is not None:
+            if ready is not None and not ready.done():
                 # The server says nothing until it has the ".", so no reply can arrive unawaited here.
                 self.protocol.write(stuffed)
                 await ready
@@ -68,7 +71,9 @@ class PreparedSMTP(SMTP):
                     raise SMTPServerDisconnected("Connection lost")
                 self.protocol.write(b".\r\n")
             else:
-                self.protocol.write(stuffed + b".\r\n")
+                if ready is not None:
+                    await ready  # done: returns at once, or raises if its write failed
+                self.protocol.write(stuffed + b".\r\n")  # one write, one TCP segment fewer per message
             # No await between the last write and read_response, so the reply cannot arrive unawaited.
             reply = await self.protocol.read_response(timeout=self.timeout)
         except (SMTPServerDisconnected, SMTPTimeoutError):

@@ -319,3 +319,39 @@ def test_concurrent_workers_never_hold_the_same_row(
     every = [row for mine in taken for row in mine]
     assert len(every) == 12
     assert len(set(every)) == 12
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the quick path is SQLite's alone
+def test_the_quick_record_on_the_driver_writes_exactly_what_record_writes(
+        engine: Engine, sessions: sessionmaker[Session], excerpts: list[Excerpt],
+        recipients: SubscriberRecipients) -> None:
+    done, later = NOW + timedelta(seconds=10), NOW + timedelta(minutes=5, microseconds=1234)
+
+    def outcomes(ids: list[int]) -> list[Outcome]:
+        a, b, c, d = ids
+        return [Outcome(a, State.SENT), Outcome(b, State.FAILED, 550, "mailbox unavailable"),
+                Outcome(c, State.DEFERRED, 451, "try later", next_attempt_at=later),
+                Outcome(d, State.SKIPPED, reason="gone")]
+
+    def rows(ids: list[int]) -> list[tuple[object, ...]]:
+        with sessions() as session:
+            found = [session.get_one(DeliveryRow, id_) for id_ in ids]
+            return [(r.state, r.code, r.reason, r.finished_at, r.lease_until, r.next_attempt_at) for r in found]
+
+    issue_id, _ = open_w47(sessions, excerpts, recipients)
+    by_record = [c.delivery_id for c in claim(sessions, issue_id, limit=4)]
+    by_driver = [c.delivery_id for c in claim(sessions, issue_id, limit=4)]
+    record(sessions, outcomes(by_record), done)
+    with engine.connect() as connection:
+        driver = connection.connection.dbapi_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        ledger.QuickRecord(engine.dialect)(cursor, outcomes(by_driver), done)
+        driver.commit()
+    assert rows(by_driver) == rows(by_record)
+    assert [r[0] for r in rows(by_driver)] == [State.SENT, State.FAILED, State.DEFERRED, State.SKIPPED]
+    with engine.connect() as connection:  # stored alike, byte for byte, not only read back alike
+        stored = connection.exec_driver_sql(
+            "SELECT state, code, reason, finished_at, lease_until, next_attempt_at FROM deliveries "
+            f"WHERE id IN ({', '.join(map(str, by_record + by_driver))}) ORDER BY id").all()
+    assert stored[:4] == stored[4:]

@@ -4,7 +4,8 @@ and bounces reported back. Nothing here lists addresses for a person: it feeds t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 
 from sqlalchemy import Engine, Select
 
@@ -12,6 +13,7 @@ from newsletter.config.settings import Config
 from newsletter.mail.recipient import Recipient
 from subscribers.side import Subscribers
 from subscribers.store import confirmed_ids
+from subscribers.tables import utcnow
 
 CHUNK = 500  # ids per IN (...) list
 
@@ -22,15 +24,16 @@ class SubscriberRecipients:
     Raises KeyFileError when made if the key is missing; opening an address with the wrong key is one too.
     """
 
-    def __init__(self, config: Config, engine: Engine) -> None:
-        self._side = Subscribers(config, engine)
+    def __init__(self, config: Config, engine: Engine, now: Callable[[], datetime] = utcnow) -> None:
+        self._side = Subscribers(config, engine, now)
         self._engine = engine
 
     def confirmed_ids(self) -> Select[int]:
-        return confirmed_ids()
+        """Confirmed and not paused now: a reader's pause ends by itself at the first snapshot after it."""
+        return confirmed_ids(self._side.now())
 
     def lookup(self, subscriber_ids: Sequence[int]) -> dict[int, Recipient]:
-        """Those of `subscriber_ids` still confirmed, with address and unsubscribe URL: an unsubscribe
+        """Those of `subscriber_ids` still confirmed, with address, unsubscribe and manage URLs: an unsubscribe
         that arrives mid-send takes effect for every message not yet sent."""
         found: dict[int, Recipient] = {}
         for start in range(0, len(subscriber_ids), CHUNK):
@@ -53,7 +56,9 @@ class SubscriberRecipients:
             last = max(batch)
 
     def _recipients(self, opened: dict[int, tuple[str, str]]) -> dict[int, Recipient]:
-        return {subscriber_id: Recipient(subscriber_id, address, self._side.links.unsubscribe_url(subscriber_id, nonce))
+        links = self._side.links
+        return {subscriber_id: Recipient(subscriber_id, address, links.unsubscribe_url(subscriber_id, nonce),
+                                         links.manage_url(subscriber_id, nonce))
                 for subscriber_id, (address, nonce) in opened.items()}
 
 

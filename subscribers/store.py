@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Select, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from subscribers import outbox, signups
+from subscribers import consent_events, outbox, signups
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
@@ -78,9 +78,37 @@ def _database() -> Iterator[None]:
                          "check that it is reachable and that `newsletter init` has run") from None
 
 
-def confirmed_ids() -> Select[int]:
-    """A SELECT of the confirmed subscribers' ids, for the ledger's snapshot (no address in it)."""
-    return select(T.c.id).where(T.c.status == Status.CONFIRMED)
+def confirmed_ids(now: datetime | None = None) -> Select[int]:
+    """A SELECT of the confirmed subscribers' ids, for the ledger's snapshot (no address in it).
+
+    With `now`, readers who paused until a later moment are left out: the snapshot skips them, and the
+    first snapshot after their pause ends takes them again.
+    """
+    query = select(T.c.id).where(T.c.status == Status.CONFIRMED)
+    if now is None:
+        return query
+    return query.where(or_(T.c.paused_until.is_(None), T.c.paused_until <= now))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Everything stored about one subscriber, the address opened: what their own page shows and hands over."""
+
+    subscriber_id: int
+    address: str | None
+    status: Status
+    consent_form: str
+    consent_text_version: str
+    consent_note: str | None
+    consent_at: datetime | None
+    signed_up_at: datetime
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+    bounced_at: datetime | None
+    paused_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    events: tuple[consent_events.Event, ...]
 
 
 def sealed_sample(engine: Engine) -> tuple[bytes, str] | None:
@@ -247,6 +275,64 @@ class SubscriberStore:
         return {row.id: (self.crypto.open(row.address, row.blind_index), row.nonce)
                 for row in rows if row.address is not None}
 
+    def kept(self, subscriber_id: int, nonce: str) -> Kept | None:
+        """What is stored about the subscription `nonce` names, with the address opened; None when it is
+        gone or the nonce is of an earlier subscription."""
+        with _database(), self.engine.connect() as conn:
+            row = conn.execute(select(T).where(T.c.id == subscriber_id, T.c.nonce == nonce)).first()
+            if row is None:
+                return None
+            events = tuple(consent_events.history(conn, subscriber_id))
+        address = None if row.address is None else self.crypto.open(row.address, row.blind_index)
+        times = {name: None if getattr(row, name) is None else as_utc(getattr(row, name))
+                 for name in ("consent_at", "confirmed_at", "unsubscribed_at", "bounced_at", "paused_until")}
+        return Kept(row.id, address, Status(row.status), row.consent_form, row.consent_text_version,
+                    row.consent_note, signed_up_at=as_utc(row.signed_up_at), created_at=as_utc(row.created_at),
+                    updated_at=as_utc(row.updated_at), events=events, **times)
+
+    def pause(self, subscriber_id: int, nonce: str, until: datetime, detail: str) -> Action:
+        """Leave a confirmed reader out of every snapshot taken before `until`; recorded with `detail`."""
+        return self._by_reader(subscriber_id, nonce, {"paused_until": until}, "paused", detail)
+
+    def resume(self, subscriber_id: int, nonce: str) -> Action:
+        """End a pause now."""
+        return self._by_reader(subscriber_id, nonce, {"paused_until": None}, "resumed", None)
+
+    def leave(self, subscriber_id: int, nonce: str) -> Action:
+        """Unsubscribe from the reader's own page: as `unsubscribe`, and recorded in the consent record."""
+        now = self.now()
+        values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "paused_until": None}
+        return self._by_reader(subscriber_id, nonce, values, "unsubscribed", "own page",
+                               allowed=(Status.PENDING, Status.CONFIRMED), done=Status.UNSUBSCRIBED)
+
+    def erase_subscription(self, subscriber_id: int, nonce: str) -> bool:
+        """Delete every trace of the subscription `nonce` names, as `erase` does; False when it is gone.
+
+        The ledger's rows are the caller's to delete first, as for `erase`.
+        """
+        with _database(), self.engine.begin() as conn:
+            index = conn.execute(select(T.c.blind_index).where(T.c.id == subscriber_id, T.c.nonce == nonce)).scalar()
+            if index is None:
+                return False
+            signups.forget(conn, index)
+            consent_events.forget_history(conn, subscriber_id)
+            return conn.execute(delete(T).where(T.c.id == subscriber_id, T.c.nonce == nonce)).rowcount == 1
+
+    def _by_reader(self, subscriber_id: int, nonce: str, values: dict[str, Any], action: str, detail: str | None,
+                   *, allowed: tuple[Status, ...] = (Status.CONFIRMED,), done: Status | None = None) -> Action:
+        now = self.now()
+        with _database(), self.engine.begin() as conn:
+            changed = conn.execute(update(T).where(T.c.id == subscriber_id, T.c.nonce == nonce,
+                                                   T.c.status.in_(allowed))
+                                   .values(values | {"updated_at": now})).rowcount
+            if changed == 1:
+                consent_events.note_action(conn, subscriber_id, action, now, detail)
+                if "status" in values:  # a confirmation still queued would only confuse someone who left
+                    outbox.cancel(conn, subscriber_id, now)
+                return Action.DONE
+            row = conn.execute(select(T.c.status, T.c.nonce).where(T.c.id == subscriber_id)).first()
+        return _missed(row, nonce, done)
+
     def _retry(self, step: Callable[[Connection, str], SignUp], address: Address) -> SignUp:
         index = self.crypto.blind_index(address.lookup)
         with _database():
@@ -333,8 +419,13 @@ class SubscriberStore:
                 outbox.cancel(conn, subscriber_id, values["updated_at"])
                 return Action.DONE
             row = conn.execute(select(T.c.status, T.c.nonce).where(T.c.id == subscriber_id)).first()
-        if row is None:
-            return Action.GONE
-        if row.nonce == nonce and Status(row.status) is done:
-            return Action.ALREADY
-        return Action.STALE
+        return _missed(row, nonce, done)
+
+
+def _missed(row: Row[Any, Any] | None, nonce: str, done: Status | None) -> Action:
+    """Why a change by token found nothing to change: the row is gone, already so, or of another subscription."""
+    if row is None:
+        return Action.GONE
+    if row.nonce == nonce and Status(row.status) is done:
+        return Action.ALREADY
+    return Action.STALE

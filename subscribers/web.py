@@ -26,6 +26,7 @@ from subscribers.errors import AddressError, SubscriberError, TokenError
 from subscribers.forms import MAX_BODY, posted_from_elsewhere, posted_json, read_fields
 from subscribers.group_commit import GroupCommit
 from subscribers.guard import Guard
+from subscribers.manage import ReaderPage
 from subscribers.pages import Pages, json_answer
 from subscribers.ratelimit import RateLimiter, client_key
 from subscribers.side import Subscribers
@@ -125,8 +126,8 @@ class Endpoint:
         claims = self._claims(await self._token(request), Purpose.CONFIRM)
         outcome = await self.blocking(self.side.store.confirm, claims.subscriber_id, claims.nonce)
         if outcome in (Action.DONE, Action.ALREADY):
-            return self.pages.message("You are subscribed", (
-                "Thank you. The next issue comes to this address; every issue has a link to leave.",))
+            manage = self.side.links.manage_url(claims.subscriber_id, claims.nonce)
+            return self.pages.welcome(manage.rsplit("/", 1)[1])
         return self._lost(outcome)
 
     async def unsubscribe_page(self, request: Request) -> Response:
@@ -195,13 +196,16 @@ def _minutes(seconds: int) -> str:
 
 
 def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
-               blocking: Blocking | None = None, routes: Sequence[BaseRoute] = ()) -> ASGIApp:
+               blocking: Blocking | None = None, routes: Sequence[BaseRoute] = (),
+               forget: Callable[[int], None] | None = None) -> ASGIApp:
     """The endpoint as an ASGI app; `wake` is called for every sign-up queued for the worker.
 
     `routes` are the site's other pages (the service adds the archive), served with the same error pages
-    and security headers.
+    and security headers. `forget(subscriber_id)` deletes the pipeline's rows of a reader who deletes
+    everything from their own page.
     """
     endpoint = Endpoint(side, pages, wake=wake, blocking=blocking)
+    reader = ReaderPage(side, pages, endpoint.blocking, forget)
 
     async def link_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, _LinkError)
@@ -242,6 +246,7 @@ def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | No
         Route("/unsubscribe", endpoint.unsubscribe_page, methods=["GET"]),
         Route("/unsubscribe", endpoint.unsubscribe, methods=["POST"]),
         Route("/healthz", endpoint.health, methods=["GET"]),
+        *reader.routes(),
         *routes,
     ]
     app = Starlette(routes=table, exception_handlers={

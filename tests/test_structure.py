@@ -27,6 +27,7 @@ OWNERS = {
     "SignupRow": "subscribers.signups",
     "OutboxRow": "subscribers.outbox",
     "KeyCheckRow": "subscribers.key_check",
+    "ConsentEventRow": "subscribers.consent_events",
 }
 TABLES_MODULES = {m.__name__ for m in (newsletter.content.tables, newsletter.issues.tables,
                                        newsletter.delivery.tables, subscribers.tables)}

@@ -18,7 +18,8 @@ STATUS_WORDS = {
     Status.UNSUBSCRIBED: "unsubscribed",
     Status.BOUNCED: "stopped: mail to this address was refused",
 }
-ACTION_WORDS = {"paused": "Paused", "resumed": "Started again", "unsubscribed": "Unsubscribed"}
+ACTION_WORDS = {"paused": "Paused", "resumed": "Started again", "unsubscribed": "Unsubscribed",
+                "change-asked": "Asked for a new address", "address-changed": "Address changed"}
 
 
 def as_document(kept: Kept, newsletter: str) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def as_document(kept: Kept, newsletter: str) -> dict[str, Any]:
     return {
         "newsletter": newsletter,
         "address": kept.address,
+        "new_address_waiting_for_confirmation": kept.new_address,
         "status": str(kept.status),
         "paused_until": _iso(kept.paused_until),
         "consent": {"form": kept.consent_form, "form_text_version": kept.consent_text_version,
@@ -47,6 +49,8 @@ def in_words(kept: Kept) -> list[tuple[str, str]]:
     lines = [("Email address", kept.address or "deleted: only a one-way fingerprint is kept, so that it "
                                               "is never written to again"),
              ("Status", STATUS_WORDS[kept.status])]
+    if kept.new_address is not None:
+        lines.append(("New address, waiting for its confirmation", kept.new_address))
     if kept.paused_until is not None:
         lines.append(("Paused until", when(kept.paused_until)))
     lines.append(("Signed up", when(kept.signed_up_at)))

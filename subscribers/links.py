@@ -32,3 +32,8 @@ class Links:
     def manage_url(self, subscriber_id: int, nonce: str) -> str:
         token = self._signer.issue(Purpose.MANAGE, subscriber_id, nonce, None)
         return f"{self.base_url}/manage?token={quote(token)}"
+
+    def change_url(self, subscriber_id: int, change_nonce: str) -> str:
+        """The link that confirms a new address; it expires as a sign-up's confirm link does."""
+        token = self._signer.issue(Purpose.CHANGE, subscriber_id, change_nonce, self._now() + self._confirm_for)
+        return f"{self.base_url}/manage/change?token={quote(token)}"

@@ -1,5 +1,5 @@
-"""The reader's own page, reached by the signed link in every issue: pause, see and download what is
-kept, unsubscribe, or delete everything.
+"""The reader's own page, reached by the signed link in every issue: pause, change address
+(`address_change.py`), see and download what is kept, unsubscribe, or delete everything.
 
 No login: the link's token names one subscription (id and nonce), as the unsubscribe link does. GET
 only shows; every change is a POST to the same URL with a `do` field, so a mail scanner that opens the
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from subscribers.address_change import AddressChange
 from subscribers.blocking import Blocking
 from subscribers.disclosure import as_document, in_words, when
 from subscribers.errors import TokenError
@@ -47,9 +48,11 @@ class ReaderPage:
         self.pages = pages
         self.blocking = blocking
         self.forget = forget or (lambda subscriber_id: None)
+        self.address_change = AddressChange(side, pages, blocking)
 
     def routes(self) -> list[Route]:
-        return [Route("/manage", self.show, methods=["GET"]), Route("/manage", self.act, methods=["POST"])]
+        return [Route("/manage", self.show, methods=["GET"]), Route("/manage", self.act, methods=["POST"]),
+                *self.address_change.routes()]
 
     async def show(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
@@ -66,8 +69,8 @@ class ReaderPage:
             return found
         claims, kept, token, fields = found
         what = fields.get("do", "")
-        if what in ("download", "erase"):
-            return self._download(kept) if what == "download" else await self._erase(claims, kept, token, fields)
+        if what in ("download", "erase", "change"):
+            return await self._not_a_step(what, request, claims, kept, token, fields)
         change = self._change(what, fields.get("weeks", ""))
         if isinstance(change, str):
             return self._page(kept, token, status=400, problem=change)
@@ -80,6 +83,17 @@ class ReaderPage:
             return self._page(after, token, notice=notice)
         return self._page(after, token, status=409, problem="Nothing was changed: that is not possible while "
                           f"the subscription is {after.status}.")
+
+    async def _not_a_step(self, what: str, request: Request, claims: Claims, kept: Kept, token: str,
+                          fields: dict[str, str]) -> Response:
+        """The actions that are more than one step of the store: download, erase, a new address."""
+        if what == "download":
+            return self._download(kept)
+        if what == "erase":
+            return await self._erase(claims, kept, token, fields)
+        notice, problem = await self.address_change.request(request, claims, fields.get("email", ""))
+        after = await self.blocking(self.side.store.kept, claims.subscriber_id, claims.nonce)
+        return self._page(after or kept, token, status=400 if problem else 200, notice=notice, problem=problem)
 
     async def _posted(self, request: Request) -> tuple[Claims, Kept, str, dict[str, str]] | Response:
         """The posted fields and the subscription their token opens, or the page that says why not."""

@@ -55,6 +55,10 @@ class SubscriberRow(Base):
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The reader paused the newsletter: no issue is sent before this moment; after it, as before.
     paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A new address the reader asked for, sealed under its own blind index; in force once confirmed.
+    new_address: Mapped[bytes | None] = mapped_column(LargeBinary)
+    new_blind_index: Mapped[str | None] = mapped_column(String(64))
+    change_mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

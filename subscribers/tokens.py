@@ -31,6 +31,7 @@ class Purpose(enum.IntEnum):
     UNSUBSCRIBE = 2
     FORM = 3
     MANAGE = 4
+    CHANGE = 5
 
 
 @dataclass(frozen=True)

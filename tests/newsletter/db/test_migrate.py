@@ -54,9 +54,10 @@ def test_no_column_could_hold_an_address_in_clear(engine: Engine) -> None:
     columns = {c["name"]: str(c["type"]) for c in inspect(engine).get_columns("subscribers")}
     text_columns = {name for name, kind in columns.items() if "CHAR" in kind or "TEXT" in kind}
     # blind_index is hex, nonce is hex, the consent fields are form names and an admin's checked note.
-    assert text_columns == {"blind_index", "status", "nonce", "consent_form", "consent_text_version",
-                            "consent_note"}
+    assert text_columns == {"blind_index", "new_blind_index", "status", "nonce", "consent_form",
+                            "consent_text_version", "consent_note"}
     assert columns["address"] in {"BLOB", "BYTEA"}
+    assert columns["new_address"] in {"BLOB", "BYTEA"}
 
 
 def test_the_privacy_upgrade_keeps_every_subscriber_and_their_mail_and_forgets_the_erased_ones_ledger(

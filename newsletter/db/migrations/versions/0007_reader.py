@@ -1,4 +1,5 @@
-"""The reader's own page: a pause that ends by itself, and a record of what the reader did and when.
+"""The reader's own page: a pause that ends by itself, a new address waiting for its confirmation, and a
+record of what the reader did and when.
 
 Revision ID: 0007_reader
 Revises: 0006_claims
@@ -15,6 +16,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("subscribers", sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("subscribers", sa.Column("new_address", sa.LargeBinary(), nullable=True))
+    op.add_column("subscribers", sa.Column("new_blind_index", sa.String(length=64), nullable=True))
+    op.add_column("subscribers", sa.Column("change_mailed_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "consent_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -33,4 +37,5 @@ def downgrade() -> None:
     op.drop_index("ix_consent_events_subscriber_id", table_name="consent_events")
     op.drop_table("consent_events")
     with op.batch_alter_table("subscribers") as batch:
-        batch.drop_column("paused_until")
+        for column in ("change_mailed_at", "new_blind_index", "new_address", "paused_until"):
+            batch.drop_column(column)

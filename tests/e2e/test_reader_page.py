@@ -5,7 +5,8 @@ A reader pauses for one week from the "Manage your subscription" link of the 202
 send skips them and the W49 send includes them again, by itself. Then they download what is kept (the
 file holds their address and history, nobody else's) and delete everything: their ledger rows are gone,
 and a dump of the SQLite file and its WAL holds neither their address in any spelling nor its blind index.
-axe-core checks the page in each state.
+Another reader changes address from the W47 issue: the old address still gets W48, the new one confirms
+from its email, and W49 goes to the new address only. axe-core checks the pages on the way.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from tests.e2e.conftest import serious_violations
 from tests.e2e.test_journey import FRIEND, MONDAY_AFTER_W47, MONDAY_AFTER_W48, Journey
 from tests.newsletter.smtp_server import serve_in_thread
 from tests.processes import wait_for
+from tests.subscribers.test_address_change import CHANGE_LINK
 from tests.subscribers.test_privacy import encodings, forms
+from tests.subscribers.test_worker import confirm_token
 
 pytestmark = pytest.mark.slow
 READER = "pausing.reader@example.org"
+MOVED = "moved.reader@example.net"
 W47, W48, W49 = IsoWeek(2026, 47), IsoWeek(2026, 48), IsoWeek(2026, 49)
 MONDAY_AFTER_W49 = "2026-12-07 06:59:56"
 
@@ -116,6 +120,42 @@ def test_pause_from_an_issue_download_what_is_kept_and_delete_everything(tmp_pat
             context.close()
             engine.dispose()
         assert_forgotten(tmp_path / "newsletter.db", blind_index)
+
+
+def test_change_address_old_one_receives_until_the_new_one_confirms(tmp_path: Path, browser: Browser,
+                                                                    artifacts: Path) -> None:
+    with serve_in_thread() as smtp:
+        journey = ReaderJourney(tmp_path, smtp)
+        journey.command("init")
+        journey.import_confirmed(READER, FRIEND)
+        engine = connect(journey.config.database_url)
+        context = browser.new_context(bypass_csp=True)
+        page = context.new_page()
+        try:
+            with journey.running(MONDAY_AFTER_W47):
+                wait_for(lambda: journey.issue_sent(engine, W47), "the 07:00 send of 2026-W47")
+                [issue] = journey.mail_to(READER)
+                page.goto(manage_link(issue.data))
+                page.get_by_label("New email address").fill(MOVED)
+                page.get_by_role("button", name="Change address").click()
+                assert "Until it is confirmed" in page.get_by_role("status").inner_text()
+                assert serious_violations(page) == []
+                wait_for(lambda: journey.mail_to(MOVED), "the new address's confirmation email")
+            with journey.running(MONDAY_AFTER_W48):
+                wait_for(lambda: journey.issue_sent(engine, W48), "the 07:00 send of 2026-W48")
+                assert journey.smtp.recipients() == {READER: 2, FRIEND: 2, MOVED: 1}  # not confirmed yet
+                [confirmation] = journey.mail_to(MOVED)
+                page.goto(f"{journey.url}/manage/change?token={confirm_token(confirmation.data, CHANGE_LINK)}")
+                assert serious_violations(page) == []
+                page.get_by_role("button", name="Confirm my new address").click()
+                assert page.get_by_role("heading", level=1).inner_text() == "Your address is changed"
+                page.screenshot(path=str(artifacts / "manage-address-changed.png"), full_page=True)
+            with journey.running(MONDAY_AFTER_W49):
+                wait_for(lambda: journey.issue_sent(engine, W49), "the 07:00 send of 2026-W49")
+            assert journey.smtp.recipients() == {READER: 2, FRIEND: 3, MOVED: 2}  # only the new one now
+        finally:
+            context.close()
+            engine.dispose()
 
 
 def manage_link(message_bytes: bytes) -> str:

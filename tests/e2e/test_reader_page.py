@@ -14,6 +14,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -87,75 +88,77 @@ class ReaderJourney(Journey):
         self.command("subscribers", "import", str(readers), "--confirmed", "--consent-note", "on paper")
 
 
-def test_pause_from_an_issue_download_what_is_kept_and_delete_everything(tmp_path: Path, browser: Browser,
-                                                                       artifacts: Path) -> None:
+@pytest.fixture
+def journey(tmp_path: Path) -> Iterator[ReaderJourney]:
+    """Two confirmed readers (they consented on paper), and a real SMTP server that receives everything."""
     with serve_in_thread() as smtp:
-        journey = ReaderJourney(tmp_path, smtp)
-        journey.command("init")
-        journey.import_confirmed(READER, FRIEND)
-        engine = connect(journey.config.database_url)
-        side = Subscribers(journey.config, engine)
-        reader_id = side.store.identify(parse(READER))
-        assert reader_id is not None
-        blind_index = side.crypto.blind_index(parse(READER).lookup)
-        context = browser.new_context(bypass_csp=True, accept_downloads=True)  # bypass: axe-core is injected
-        page = context.new_page()
-        try:
-            with journey.running(MONDAY_AFTER_W47):
-                wait_for(lambda: journey.issue_sent(engine, W47), "the 07:00 send of 2026-W47")
-                [issue] = journey.mail_to(READER)
-                manage = manage_link(issue.data)
-                pause_for_a_week(page, manage, artifacts)
-            with journey.running(MONDAY_AFTER_W48):
-                wait_for(lambda: journey.issue_sent(engine, W48), "the 07:00 send of 2026-W48")
-            assert journey.smtp.recipients() == {READER: 1, FRIEND: 2}  # W48 skipped the paused reader
-            with journey.running(MONDAY_AFTER_W49):
-                wait_for(lambda: journey.issue_sent(engine, W49), "the 07:00 send of 2026-W49")
-                assert journey.smtp.recipients() == {READER: 2, FRIEND: 3}  # the pause ended by itself
-                download(page, manage)
-                assert blind_index.encode() in dump(tmp_path / "newsletter.db")  # the search below can fail
-                delete_everything(page, manage, artifacts)
-            assert deliveries_of(engine, reader_id) == 0
-        finally:
-            context.close()
-            engine.dispose()
-        assert_forgotten(tmp_path / "newsletter.db", blind_index)
+        started = ReaderJourney(tmp_path, smtp)
+        started.command("init")
+        started.import_confirmed(READER, FRIEND)
+        yield started
 
 
-def test_change_address_old_one_receives_until_the_new_one_confirms(tmp_path: Path, browser: Browser,
+def test_pause_from_an_issue_download_what_is_kept_and_delete_everything(journey: ReaderJourney, tmp_path: Path,
+                                                                       browser: Browser, artifacts: Path) -> None:
+    engine = connect(journey.config.database_url)
+    side = Subscribers(journey.config, engine)
+    reader_id = side.store.identify(parse(READER))
+    assert reader_id is not None
+    blind_index = side.crypto.blind_index(parse(READER).lookup)
+    context = browser.new_context(bypass_csp=True, accept_downloads=True)  # bypass: axe-core is injected
+    page = context.new_page()
+    try:
+        with journey.running(MONDAY_AFTER_W47):
+            wait_for(lambda: journey.issue_sent(engine, W47), "the 07:00 send of 2026-W47")
+            [issue] = journey.mail_to(READER)
+            manage = manage_link(issue.data)
+            pause_for_a_week(page, manage, artifacts)
+        with journey.running(MONDAY_AFTER_W48):
+            wait_for(lambda: journey.issue_sent(engine, W48), "the 07:00 send of 2026-W48")
+        assert journey.smtp.recipients() == {READER: 1, FRIEND: 2}  # W48 skipped the paused reader
+        with journey.running(MONDAY_AFTER_W49):
+            wait_for(lambda: journey.issue_sent(engine, W49), "the 07:00 send of 2026-W49")
+            assert journey.smtp.recipients() == {READER: 2, FRIEND: 3}  # the pause ended by itself
+            download(page, manage)
+            assert blind_index.encode() in dump(tmp_path / "newsletter.db")  # the search below can fail
+            delete_everything(page, manage, artifacts)
+        assert deliveries_of(engine, reader_id) == 0
+    finally:
+        context.close()
+        engine.dispose()
+    assert_forgotten(tmp_path / "newsletter.db", blind_index)
+
+
+def test_change_address_old_one_receives_until_the_new_one_confirms(journey: ReaderJourney, browser: Browser,
                                                                     artifacts: Path) -> None:
-    with serve_in_thread() as smtp:
-        journey = ReaderJourney(tmp_path, smtp)
-        journey.command("init")
-        journey.import_confirmed(READER, FRIEND)
-        engine = connect(journey.config.database_url)
-        context = browser.new_context(bypass_csp=True)
-        page = context.new_page()
-        try:
-            with journey.running(MONDAY_AFTER_W47):
-                wait_for(lambda: journey.issue_sent(engine, W47), "the 07:00 send of 2026-W47")
-                [issue] = journey.mail_to(READER)
-                page.goto(manage_link(issue.data))
-                page.get_by_label("New email address").fill(MOVED)
-                page.get_by_role("button", name="Change address").click()
-                assert "Until it is confirmed" in page.get_by_role("status").inner_text()
-                assert serious_violations(page) == []
-                wait_for(lambda: journey.mail_to(MOVED), "the new address's confirmation email")
-            with journey.running(MONDAY_AFTER_W48):
-                wait_for(lambda: journey.issue_sent(engine, W48), "the 07:00 send of 2026-W48")
-                assert journey.smtp.recipients() == {READER: 2, FRIEND: 2, MOVED: 1}  # not confirmed yet
-                [confirmation] = journey.mail_to(MOVED)
-                page.goto(f"{journey.url}/manage/change?token={confirm_token(confirmation.data, CHANGE_LINK)}")
-                assert serious_violations(page) == []
-                page.get_by_role("button", name="Confirm my new address").click()
-                assert page.get_by_role("heading", level=1).inner_text() == "Your address is changed"
-                page.screenshot(path=str(artifacts / "manage-address-changed.png"), full_page=True)
-            with journey.running(MONDAY_AFTER_W49):
-                wait_for(lambda: journey.issue_sent(engine, W49), "the 07:00 send of 2026-W49")
-            assert journey.smtp.recipients() == {READER: 2, FRIEND: 3, MOVED: 2}  # only the new one now
-        finally:
-            context.close()
-            engine.dispose()
+    engine = connect(journey.config.database_url)
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    try:
+        with journey.running(MONDAY_AFTER_W47):
+            wait_for(lambda: journey.issue_sent(engine, W47), "the 07:00 send of 2026-W47")
+            [issue] = journey.mail_to(READER)
+            page.goto(manage_link(issue.data))
+            page.get_by_label("New email address").fill(MOVED)
+            page.get_by_role("button", name="Change address").click()
+            assert "Until it is confirmed" in page.get_by_role("status").inner_text()
+            assert serious_violations(page) == []
+            wait_for(lambda: journey.mail_to(MOVED), "the new address's confirmation email")
+        with journey.running(MONDAY_AFTER_W48):
+            wait_for(lambda: journey.issue_sent(engine, W48), "the 07:00 send of 2026-W48")
+            assert journey.smtp.recipients() == {READER: 2, FRIEND: 2, MOVED: 1}  # not confirmed yet
+            [confirmation] = journey.mail_to(MOVED)
+            page.goto(f"{journey.url}/manage/change?token={confirm_token(confirmation.data, CHANGE_LINK)}")
+            assert serious_violations(page) == []
+            page.get_by_role("button", name="Confirm my new address").click()
+            assert page.get_by_role("heading", level=1).inner_text() == "Your address is changed"
+            page.screenshot(path=str(artifacts / "manage-address-changed.png"), full_page=True)
+        with journey.running(MONDAY_AFTER_W49):
+            wait_for(lambda: journey.issue_sent(engine, W49), "the 07:00 send of 2026-W49")
+        assert journey.smtp.recipients() == {READER: 2, FRIEND: 3, MOVED: 2}  # only the new one now
+    finally:
+        context.close()
+        engine.dispose()
 
 
 def manage_link(message_bytes: bytes) -> str:

@@ -30,7 +30,7 @@ class Pages:
         self._signer = signer
         self._now = now
         # Short, so that a harvested token soon stops working; a person who took longer sends again.
-        self._form_lifetime = timedelta(minutes=config.web.form_minutes)
+        self.form_lifetime = timedelta(minutes=config.web.form_minutes)
         self._shared = {"newsletter": config.newsletter, "pending_days": config.subscribers.pending_days}
         # The consent record names the exact words the person saw: a digest of the form's template.
         self.signup_version = "signup-" + hashlib.sha256(self._source(SIGNUP).encode()).hexdigest()[:12]
@@ -49,7 +49,7 @@ class Pages:
     def signup(self, *, status: int = 200, error: str | None = None, problem: str | None = None,
                headers: Mapping[str, str] | None = None) -> HTMLResponse:
         """The sign-up form with a fresh form token; `error` belongs to the field, `problem` to the form."""
-        token = self._signer.form_token(self._now() + self._form_lifetime)
+        token = self._signer.form_token(self._now() + self.form_lifetime)
         html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem)
         return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
 

@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
 from newsletter.config import settings
+from subscribers.origins import Origins, origin_of
 from subscribers.side import Subscribers
 from subscribers.tables import SignupRow
 from tests.conftest import Clock, write_config
@@ -114,3 +117,14 @@ def test_json_from_an_allowed_origin_gets_cors_headers_and_a_preflight(site: Tes
     refused = site.options("/subscribe", headers={"Origin": ELSEWHERE, "Access-Control-Request-Method": "POST"})
     assert "access-control-allow-origin" not in refused.headers
     assert queued(engine) == 1
+
+
+@given(st.text(max_size=80) | st.builds(lambda rest: PUBLISHER + rest, st.text(max_size=40))
+       | st.builds(lambda rest: "https://" + rest, st.text(max_size=40)))
+def test_a_thank_you_url_is_kept_only_when_it_is_a_plain_url_on_an_allowed_origin(url: str) -> None:
+    kept = Origins(frozenset({PUBLISHER})).thank_you(url)
+    if kept is not None:
+        assert kept == url
+        assert origin_of(url) == PUBLISHER
+        assert url.isascii()
+        assert all(" " < c <= "~" for c in url)

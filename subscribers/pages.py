@@ -35,6 +35,8 @@ class Pages:
         # The consent record names the exact words the person saw: a digest of the form's template.
         self.signup_version = "signup-" + hashlib.sha256(self._source(SIGNUP).encode()).hexdigest()[:12]
         self.stylesheet_text = self._source("web/site.css")
+        self.script_text = self._source("web/altcha.js")
+        self.proof_of_work = config.web.proof_of_work
         self._fixed = lru_cache(maxsize=64)(self._render_fixed)
 
     def check(self) -> None:
@@ -50,7 +52,8 @@ class Pages:
                headers: Mapping[str, str] | None = None) -> HTMLResponse:
         """The sign-up form with a fresh form token; `error` belongs to the field, `problem` to the form."""
         token = self._signer.form_token(self._now() + self.form_lifetime)
-        html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem)
+        html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem,
+                            proof_of_work=self.proof_of_work)
         return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
 
     def message(self, heading: str, paragraphs: Sequence[str], *, status: int = 200, back: bool = False,
@@ -82,6 +85,12 @@ class Pages:
     def stylesheet(self) -> Response:
         return Response(self.stylesheet_text, media_type="text/css",
                         headers={"Cache-Control": "public, max-age=3600"})
+
+    def script(self) -> Response:
+        """The proof-of-work solver; other sites' pages may load it too."""
+        return Response(self.script_text, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600",
+                                 "Cross-Origin-Resource-Policy": "cross-origin"})
 
     def _render_fixed(self, heading: str, paragraphs: tuple[str, ...], back: bool) -> str:
         return self._render("web/message.html", heading=heading, paragraphs=paragraphs,

@@ -28,6 +28,7 @@ class SubscriberSettings:
     host: str
     port: int
     allowed_origins: frozenset[str]  # other sites whose pages may carry the sign-up form, as "scheme://host"
+    proof_of_work: bool  # the sign-up form must carry a solved ALTCHA challenge
 
     def __repr__(self) -> str:
         return f"SubscriberSettings(base_url={self.base_url!r}, ...)"
@@ -50,4 +51,5 @@ class SubscriberSettings:
             host=config.web.host,
             port=config.web.port,
             allowed_origins=frozenset(origin.rstrip("/").lower() for origin in config.web.allowed_origins),
+            proof_of_work=config.web.proof_of_work,
         )

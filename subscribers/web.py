@@ -98,6 +98,13 @@ class Endpoint:
         token = self.side.signer.form_token(self.side.now() + self.pages.form_lifetime)
         return json_answer({"form_token": token}, headers=self.origins.cors(request))
 
+    async def challenge(self, request: Request) -> Response:
+        """GET /altcha-challenge: a proof-of-work challenge for the sign-up form's script."""
+        return json_answer(self.side.proof_of_work.challenge(), headers=self.origins.cors(request))
+
+    async def script(self, request: Request) -> Response:
+        return self.pages.script()
+
     async def _subscribe(self, request: Request) -> Response:
         as_json = posted_json(request)
         wait = self.per_client.hit(client_key(request.client.host if request.client else None))
@@ -118,6 +125,8 @@ class Endpoint:
             problem = "This form was open too long or did not come from this site. Please send it again."
             return (json_answer({"error": problem, "field": "form_token"}, 400) if as_json
                     else self.pages.signup(status=400, problem=problem))
+        if self.side.settings.proof_of_work and not self.side.proof_of_work.passed(fields.get("altcha", "")):
+            return self._accepted(as_json, thanks)  # no oracle: answered as a sign-up, nothing kept or sent
         return await self._sign_up(fields.get("email", ""), as_json, thanks)
 
     async def _sign_up(self, typed: str, as_json: bool, thanks: str | None = None) -> Response:
@@ -262,6 +271,8 @@ def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | No
         Route("/subscribe", endpoint.subscribe, methods=["POST"]),
         Route("/subscribe", endpoint.preflight, methods=["OPTIONS"]),
         Route("/form-token", endpoint.form_token, methods=["GET"]),
+        Route("/altcha-challenge", endpoint.challenge, methods=["GET"]),
+        Route("/altcha.js", endpoint.script, methods=["GET"]),
         Route("/confirm", endpoint.confirm_page, methods=["GET"]),
         Route("/confirm", endpoint.confirm, methods=["POST"]),
         Route("/unsubscribe", endpoint.unsubscribe_page, methods=["GET"]),

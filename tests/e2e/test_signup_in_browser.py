@@ -1,5 +1,6 @@
 """A person's whole journey in Debian's Chromium against `serve`: sign up, get the email from a real SMTP
 server, confirm with the button, then leave by RFC 8058 one-click. axe-core checks every page on the way.
+With `[web] proof_of_work` on, the page's own script solves the ALTCHA challenge before the form is sent.
 """
 
 from __future__ import annotations
@@ -145,3 +146,24 @@ def test_the_page_works_under_its_own_csp_on_a_phone_and_a_desktop(site: Site, b
         assert page.evaluate(button) == ("rgb(138, 79, 44)" if scheme == "light" else "rgb(224, 168, 120)")
     finally:
         context.close()
+
+
+def test_the_proof_of_work_is_solved_in_the_browser_before_the_sign_up_is_kept(
+        tmp_path: Path, axe_context: BrowserContext) -> None:
+    port = free_port()
+    path = write_config(tmp_path, f"sqlite:///{tmp_path / 'newsletter.db'}",
+                        web={"base_url": f"http://127.0.0.1:{port}", "proof_of_work": True})
+    with serving(path, port) as (config, engine):
+        page = axe_context.new_page()
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_text("Ready.").wait_for()  # the script found the number; the button is live again
+        assert page.locator("[name=altcha]").input_value() != ""
+        assert serious_violations(page) == []
+        page.get_by_label("Your email address").fill(READER)
+        page.get_by_role("button", name="Subscribe").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"
+        assert refused == []  # the script ran under the site's own CSP
+        wait_for(lambda: Subscribers(config, engine).store.lookup(parse(READER)) is Status.PENDING,
+                 "the sign-up to be acted on")

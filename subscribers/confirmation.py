@@ -1,4 +1,5 @@
-"""The confirmation email: rendered, CSS-inlined and encoded once; per message only the address, the date,
+"""The confirmation email (of a sign-up, or of a new address a reader asked for): rendered, CSS-inlined and
+encoded once; per message only the address, the date,
 the Message-ID and the link change. When `[dkim]` is set, each message is signed as the issue's are
 (`newsletter.mail.dkim`): the composition root passes the signer's `sign`.
 
@@ -21,6 +22,7 @@ from newsletter.templating import email_environment, inline, render_template
 
 HTML_TEMPLATE = "email/confirm.html"
 TEXT_TEMPLATE = "email/confirm.txt"
+CHANGE_TEMPLATES = ("email/change.html", "email/change.txt")
 # Letters only, so escaping, premailer and text wrapping leave it as it is.
 _LINK = "NLPLACEHOLDERCONFIRMURL"
 Body = list[bytes | str]  # encoded lines, and lines still holding the link (encoded per message)
@@ -29,8 +31,13 @@ Body = list[bytes | str]  # encoded lines, and lines still holding the link (enc
 class ConfirmationMail:
     """Builds one confirmation message per sign-up from templates rendered at start-up."""
 
-    def __init__(self, config: Config, *, sign: Callable[[bytes], bytes] | None = None) -> None:
+    def __init__(self, config: Config, *, sign: Callable[[bytes], bytes] | None = None,
+                 change: bool = False) -> None:
+        self._config = config
         self._sign = sign
+        html_template, text_template = CHANGE_TEMPLATES if change else (HTML_TEMPLATE, TEXT_TEMPLATE)
+        subject = (f"Please confirm your new address for {config.newsletter.title}" if change
+                   else f"Please confirm your subscription to {config.newsletter.title}")
         env = email_environment(config)
         values = {"newsletter": config.newsletter, "confirm_url": _LINK,
                   "pending_days": config.subscribers.pending_days,
@@ -43,14 +50,18 @@ class ConfirmationMail:
         top = [address_header("From", settings.from_name, settings.from_address)]
         if settings.reply_to:
             top.append(address_header("Reply-To", "", settings.reply_to))
-        top += [header("Subject", f"Please confirm your subscription to {settings.title}"),
+        top += [header("Subject", subject),
                 b"MIME-Version: 1.0\r\n",
                 # RFC 3834: stops out-of-office robots from answering a message no person wrote.
                 b"Auto-Submitted: auto-generated\r\n",
                 f'Content-Type: multipart/alternative; boundary="{self._boundary}"\r\n'.encode()]
         self._top = b"".join(top)
-        self._text = _encoded(render_template(env, TEXT_TEMPLATE, values))
-        self._html = _encoded(inline(render_template(env, HTML_TEMPLATE, values)))
+        self._text = _encoded(render_template(env, text_template, values))
+        self._html = _encoded(inline(render_template(env, html_template, values)))
+
+    def for_change(self) -> ConfirmationMail:
+        """The twin that confirms a new address, signed the same way."""
+        return ConfirmationMail(self._config, sign=self._sign, change=True)
 
     def build(self, address: str, confirm_url: str, now: datetime, *, envelope_sender: str = "") -> Outgoing:
         """The message for `address`, a normalised address from `subscribers.addresses` (one line, no

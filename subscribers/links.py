@@ -1,4 +1,5 @@
-"""The links in emails: confirm (expires with the pending sign-up) and unsubscribe (never expires)."""
+"""The links in emails: confirm (expires with the pending sign-up), unsubscribe and the reader's own page
+(neither expires; both stop working when the subscription they name ends or is erased)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,12 @@ class Links:
     def unsubscribe_url(self, subscriber_id: int, nonce: str) -> str:
         token = self._signer.issue(Purpose.UNSUBSCRIBE, subscriber_id, nonce, None)
         return f"{self.base_url}/unsubscribe?token={quote(token)}"
+
+    def manage_url(self, subscriber_id: int, nonce: str) -> str:
+        token = self._signer.issue(Purpose.MANAGE, subscriber_id, nonce, None)
+        return f"{self.base_url}/manage?token={quote(token)}"
+
+    def change_url(self, subscriber_id: int, change_nonce: str) -> str:
+        """The link that confirms a new address; it expires as a sign-up's confirm link does."""
+        token = self._signer.issue(Purpose.CHANGE, subscriber_id, change_nonce, self._now() + self._confirm_for)
+        return f"{self.base_url}/manage/change?token={quote(token)}"

@@ -18,6 +18,7 @@ from subscribers.tables import MailState, OutboxRow, utcnow
 
 MAIL = cast(Table, OutboxRow.__table__)
 CONFIRM = "confirm"
+CHANGE = "change"  # the confirmation of a new address a reader asked for on their own page
 _QUEUE = insert(MAIL)  # built once: its compiled form is reused by every sign-up
 _OPEN = (MailState.PENDING, MailState.SENDING)
 _ANY_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")

@@ -15,6 +15,7 @@ from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
 from newsletter.templating import render_template
+from subscribers.tables import Status
 from subscribers.tokens import TokenSigner
 
 SIGNUP = "web/signup.html"
@@ -29,24 +30,30 @@ class Pages:
         self._signer = signer
         self._now = now
         # Short, so that a harvested token soon stops working; a person who took longer sends again.
-        self._form_lifetime = timedelta(minutes=config.web.form_minutes)
+        self.form_lifetime = timedelta(minutes=config.web.form_minutes)
         self._shared = {"newsletter": config.newsletter, "pending_days": config.subscribers.pending_days}
         # The consent record names the exact words the person saw: a digest of the form's template.
         self.signup_version = "signup-" + hashlib.sha256(self._source(SIGNUP).encode()).hexdigest()[:12]
         self.stylesheet_text = self._source("web/site.css")
+        self.script_text = self._source("web/altcha.js")
+        self.proof_of_work = config.web.proof_of_work
         self._fixed = lru_cache(maxsize=64)(self._render_fixed)
 
     def check(self) -> None:
         """Render every page once, so a broken template stops `serve` at start and not at a visitor."""
         self.signup(error="check", problem="check")
         self.message("check", ("check",))
+        self.welcome("manage?token=check")
         self.action("check", "check", "confirm", "token", "check")
+        for status in Status:
+            self.manage(status, [("check", "check")], "token", paused=True, notice="check", problem="check")
 
     def signup(self, *, status: int = 200, error: str | None = None, problem: str | None = None,
                headers: Mapping[str, str] | None = None) -> HTMLResponse:
         """The sign-up form with a fresh form token; `error` belongs to the field, `problem` to the form."""
-        token = self._signer.form_token(self._now() + self._form_lifetime)
-        html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem)
+        token = self._signer.form_token(self._now() + self.form_lifetime)
+        html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem,
+                            proof_of_work=self.proof_of_work)
         return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
 
     def message(self, heading: str, paragraphs: Sequence[str], *, status: int = 200, back: bool = False,
@@ -55,19 +62,39 @@ class Pages:
         return HTMLResponse(self._fixed(heading, tuple(paragraphs), back), status,
                             headers={**NO_STORE, **(headers or {})})
 
+    def welcome(self, manage_link: str) -> HTMLResponse:
+        """The page after confirming, with the link to the reader's own page (relative, like every link here)."""
+        html = self._render("web/message.html", heading="You are subscribed", paragraphs=(
+            "Thank you. The next issue comes to this address; every issue has a link to leave.",),
+            back="", link=(manage_link, "Manage your subscription"))
+        return HTMLResponse(html, headers=NO_STORE)
+
     def action(self, heading: str, explanation: str, action: str, token: str, button: str) -> HTMLResponse:
         """A page with one button that POSTs `token` to `action`."""
         html = self._render("web/action.html", heading=heading, explanation=explanation, action=action,
                             token=token, button=button)
         return HTMLResponse(html, headers=NO_STORE)
 
+    def manage(self, status: Status, kept: Sequence[tuple[str, str]], token: str, *, paused: bool,
+               status_code: int = 200, notice: str | None = None, problem: str | None = None) -> HTMLResponse:
+        """The reader's own page: what they can do in `status`, and `kept` (label, value) in plain words."""
+        html = self._render("web/manage.html", heading="Your subscription", status=str(status), kept=kept,
+                            token=token, paused=paused, notice=notice, problem=problem)
+        return HTMLResponse(html, status_code, headers=NO_STORE)
+
     def stylesheet(self) -> Response:
         return Response(self.stylesheet_text, media_type="text/css",
                         headers={"Cache-Control": "public, max-age=3600"})
 
+    def script(self) -> Response:
+        """The proof-of-work solver; other sites' pages may load it too."""
+        return Response(self.script_text, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600",
+                                 "Cross-Origin-Resource-Policy": "cross-origin"})
+
     def _render_fixed(self, heading: str, paragraphs: tuple[str, ...], back: bool) -> str:
         return self._render("web/message.html", heading=heading, paragraphs=paragraphs,
-                            back="./" if back else "")
+                            back="./" if back else "", link=None)
 
     def _source(self, name: str) -> str:
         assert self.env.loader is not None

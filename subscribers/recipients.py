@@ -4,7 +4,8 @@ and bounces reported back. Nothing here lists addresses for a person: it feeds t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 
 from sqlalchemy import Engine, Select
 
@@ -12,6 +13,7 @@ from newsletter.config.settings import Config
 from newsletter.mail.recipient import Recipient
 from subscribers.side import Subscribers
 from subscribers.store import confirmed_ids
+from subscribers.tables import utcnow
 
 CHUNK = 500  # ids per IN (...) list
 
@@ -22,8 +24,9 @@ class SubscriberRecipients:
     Raises KeyFileError when made if the key is missing; opening an address with the wrong key is one too.
     """
 
-    def __init__(self, config: Config, engine: Engine, *, side: Subscribers | None = None, issue_id: int = 0) -> None:
-        self._side = side or Subscribers(config, engine)
+    def __init__(self, config: Config, engine: Engine, *, side: Subscribers | None = None, issue_id: int = 0,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        self._side = side or Subscribers(config, engine, now)
         self._config = config
         self._engine = engine
         self._issue_id = issue_id
@@ -33,10 +36,11 @@ class SubscriberRecipients:
         return SubscriberRecipients(self._config, self._engine, side=self._side, issue_id=issue_id)
 
     def confirmed_ids(self) -> Select[int]:
-        return confirmed_ids()
+        """Confirmed and not paused now: a reader's pause ends by itself at the first snapshot after it."""
+        return confirmed_ids(self._side.now())
 
     def lookup(self, subscriber_ids: Sequence[int]) -> dict[int, Recipient]:
-        """Those of `subscriber_ids` still confirmed, with address and unsubscribe URL: an unsubscribe
+        """Those of `subscriber_ids` still confirmed, with address, unsubscribe and manage URLs: an unsubscribe
         that arrives mid-send takes effect for every message not yet sent."""
         found: dict[int, Recipient] = {}
         for start in range(0, len(subscriber_ids), CHUNK):
@@ -63,13 +67,15 @@ class SubscriberRecipients:
                 for subscriber_id, (address, nonce) in opened.items()}
 
     def _recipient(self, subscriber_id: int, address: str, nonce: str) -> Recipient:
-        url = self._side.links.unsubscribe_url(subscriber_id, nonce)
+        links = self._side.links
+        url, manage = links.unsubscribe_url(subscriber_id, nonce), links.manage_url(subscriber_id, nonce)
         returns = self._side.returns
         if not returns.enabled:
-            return Recipient(subscriber_id, address, url)
+            return Recipient(subscriber_id, address, url, manage)
         # Only a message of an issue bounces to an address naming it; a test send keeps from_address.
         bounce_to = returns.bounce_address(subscriber_id, nonce, self._issue_id) if self._issue_id else ""
-        return Recipient(subscriber_id, address, url, bounce_to, returns.unsubscribe_address(subscriber_id, nonce))
+        return Recipient(subscriber_id, address, url, manage, envelope_sender=bounce_to,
+                         unsubscribe_mailto=returns.unsubscribe_address(subscriber_id, nonce))
 
 
 def confirmed_recipients(engine: Engine, config: Config, *, batch_size: int = 500,

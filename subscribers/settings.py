@@ -27,6 +27,8 @@ class SubscriberSettings:
     lease: timedelta
     host: str
     port: int
+    allowed_origins: frozenset[str]  # other sites whose pages may carry the sign-up form, as "scheme://host"
+    proof_of_work: bool  # the sign-up form must carry a solved ALTCHA challenge
 
     def __repr__(self) -> str:
         return f"SubscriberSettings(base_url={self.base_url!r}, ...)"
@@ -48,4 +50,6 @@ class SubscriberSettings:
             lease=timedelta(seconds=config.delivery.lease_seconds),
             host=config.web.host,
             port=config.web.port,
+            allowed_origins=frozenset(origin.rstrip("/").lower() for origin in config.web.allowed_origins),
+            proof_of_work=config.web.proof_of_work,
         )

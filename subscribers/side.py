@@ -15,6 +15,7 @@ from subscribers.crypto import AddressCrypto
 from subscribers.keys import load_keys
 from subscribers.links import Links
 from subscribers.outbox import Outbox
+from subscribers.proof_of_work import ProofOfWork
 from subscribers.settings import SubscriberSettings
 from subscribers.store import SubscriberStore
 from subscribers.tables import utcnow
@@ -35,6 +36,7 @@ class Subscribers:
         key_check.verify(engine, keys, key_origin(self.settings))
         self.crypto = AddressCrypto(keys)
         self.signer = TokenSigner(keys.tokens)
+        self.proof_of_work = ProofOfWork(keys.tokens, now)
         self.store = SubscriberStore(engine, self.crypto, now, resubscribe_after=self.settings.resubscribe)
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)

@@ -7,16 +7,17 @@ one row cannot both win, on SQLite and on PostgreSQL alike; the loser reads agai
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Select, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from subscribers import outbox, signups
+from subscribers import consent_events, outbox, signups
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
@@ -32,6 +33,8 @@ SUPPRESSION_FORM = "suppression"  # the consent form of a row `subscribers suppr
 _FIND = select(T.c.id, T.c.status, T.c.mailed_at, T.c.unsubscribed_at, T.c.bounced_at).where(
     T.c.blind_index == bindparam("index"))
 _ADD = insert(T).returning(T.c.id)
+# Wiping an address wipes a new one waiting for its confirmation too.
+NO_CHANGE: dict[str, Any] = {"new_address": None, "new_blind_index": None, "change_mailed_at": None}
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,22 @@ class Action(enum.StrEnum):
     GONE = "gone"     # no such subscriber (erased, or purged before confirming)
 
 
+class Change(enum.StrEnum):
+    """What a request for a new address did. Internal: the page answers every one of them the same way."""
+
+    MAILED = "mailed"
+    RECENTLY_MAILED = "recently-mailed"  # one confirmation an hour per subscription, whatever the address
+    ON_THE_LIST = "on-the-list"          # the new address already has a row: nothing is sent to it
+    SAME = "same"
+    NOT_CONFIRMED = "not-confirmed"
+
+
+def change_nonce(nonce: str, new_blind_index: str) -> str:
+    """The nonce a change link carries: tied to the subscription and to the one new address it confirms,
+    so a link mailed to one address can never confirm another asked for later."""
+    return hashlib.sha256(f"{nonce}\0{new_blind_index}".encode()).hexdigest()[:16]
+
+
 class _Raced(Exception):
     """Another request changed the row between our read and our write."""
 
@@ -79,9 +98,38 @@ def _database() -> Iterator[None]:
                          "check that it is reachable and that `newsletter init` has run") from None
 
 
-def confirmed_ids() -> Select[int]:
-    """A SELECT of the confirmed subscribers' ids, for the ledger's snapshot (no address in it)."""
-    return select(T.c.id).where(T.c.status == Status.CONFIRMED)
+def confirmed_ids(now: datetime | None = None) -> Select[int]:
+    """A SELECT of the confirmed subscribers' ids, for the ledger's snapshot (no address in it).
+
+    With `now`, readers who paused until a later moment are left out: the snapshot skips them, and the
+    first snapshot after their pause ends takes them again.
+    """
+    query = select(T.c.id).where(T.c.status == Status.CONFIRMED)
+    if now is None:
+        return query
+    return query.where(or_(T.c.paused_until.is_(None), T.c.paused_until <= now))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Everything stored about one subscriber, the address opened: what their own page shows and hands over."""
+
+    subscriber_id: int
+    address: str | None
+    status: Status
+    consent_form: str
+    consent_text_version: str
+    consent_note: str | None
+    consent_at: datetime | None
+    signed_up_at: datetime
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+    bounced_at: datetime | None
+    paused_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    new_address: str | None  # asked for on their page, not yet confirmed
+    events: tuple[consent_events.Event, ...]
 
 
 def sealed_sample(engine: Engine) -> tuple[bytes, str] | None:
@@ -160,7 +208,8 @@ class SubscriberStore:
     def unsubscribe(self, subscriber_id: int, nonce: str) -> Action:
         """End a subscription: the sealed address is wiped, the blind index stays as suppression."""
         now = self.now()
-        values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "updated_at": now}
+        values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "updated_at": now,
+                  **NO_CHANGE}
         return self._act(subscriber_id, nonce, (Status.PENDING, Status.CONFIRMED), values,
                          done=Status.UNSUBSCRIBED)
 
@@ -172,7 +221,7 @@ class SubscriberStore:
         with _database(), self.engine.begin() as conn:
             return conn.execute(update(T).where(T.c.id.in_(subscriber_ids), T.c.status == Status.CONFIRMED)
                                 .values(status=Status.BOUNCED, address=None, bounced_at=now,
-                                        updated_at=now)).rowcount
+                                        updated_at=now, **NO_CHANGE)).rowcount
 
     def end_by_mail(self, subscriber_id: int, nonce_prefix: str, status: Status) -> bool:
         """What mail that came back asks, for the subscription whose nonce starts with `nonce_prefix`:
@@ -296,6 +345,127 @@ class SubscriberStore:
         return {row.id: (self.crypto.open(row.address, row.blind_index), row.nonce)
                 for row in rows if row.address is not None}
 
+    def kept(self, subscriber_id: int, nonce: str) -> Kept | None:
+        """What is stored about the subscription `nonce` names, with the address opened; None when it is
+        gone or the nonce is of an earlier subscription."""
+        with _database(), self.engine.connect() as conn:
+            row = conn.execute(select(T).where(T.c.id == subscriber_id, T.c.nonce == nonce)).first()
+            if row is None:
+                return None
+            events = tuple(consent_events.history(conn, subscriber_id))
+        address = None if row.address is None else self.crypto.open(row.address, row.blind_index)
+        new_address = None if row.new_address is None else self.crypto.open(row.new_address, row.new_blind_index)
+        times = {name: None if getattr(row, name) is None else as_utc(getattr(row, name))
+                 for name in ("consent_at", "confirmed_at", "unsubscribed_at", "bounced_at", "paused_until")}
+        return Kept(row.id, address, Status(row.status), row.consent_form, row.consent_text_version,
+                    row.consent_note, signed_up_at=as_utc(row.signed_up_at), created_at=as_utc(row.created_at),
+                    updated_at=as_utc(row.updated_at), new_address=new_address, events=events, **times)
+
+    def pause(self, subscriber_id: int, nonce: str, until: datetime, detail: str) -> Action:
+        """Leave a confirmed reader out of every snapshot taken before `until`; recorded with `detail`."""
+        return self._by_reader(subscriber_id, nonce, {"paused_until": until}, "paused", detail)
+
+    def resume(self, subscriber_id: int, nonce: str) -> Action:
+        """End a pause now."""
+        return self._by_reader(subscriber_id, nonce, {"paused_until": None}, "resumed", None)
+
+    def leave(self, subscriber_id: int, nonce: str) -> Action:
+        """Unsubscribe from the reader's own page: as `unsubscribe`, and recorded in the consent record."""
+        now = self.now()
+        values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "paused_until": None,
+                  **NO_CHANGE}
+        return self._by_reader(subscriber_id, nonce, values, "unsubscribed", "own page",
+                               allowed=(Status.PENDING, Status.CONFIRMED), done=Status.UNSUBSCRIBED)
+
+    def erase_subscription(self, subscriber_id: int, nonce: str) -> bool:
+        """Delete every trace of the subscription `nonce` names, as `erase` does; False when it is gone.
+
+        The ledger's rows are the caller's to delete first, as for `erase`.
+        """
+        with _database(), self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # Zero the deleted rows' bytes in the file, whatever SQLite's build defaults to; the WAL's
+                # older frames go at its next checkpoint (at the latest when the last connection closes).
+                conn.exec_driver_sql("PRAGMA secure_delete=ON")
+            index = conn.execute(select(T.c.blind_index).where(T.c.id == subscriber_id, T.c.nonce == nonce)).scalar()
+            if index is None:
+                return False
+            signups.forget(conn, index)
+            consent_events.forget_history(conn, subscriber_id)
+            return conn.execute(delete(T).where(T.c.id == subscriber_id, T.c.nonce == nonce)).rowcount == 1
+
+    def request_change(self, subscriber_id: int, nonce: str, address: Address) -> Change:
+        """Keep `address` beside the current one until it is confirmed, and queue its confirmation email:
+        at most one an hour per subscription, and none to an address that is already on the list."""
+        index = self.crypto.blind_index(address.lookup)
+        now = self.now()
+        with _database(), self.engine.begin() as conn:
+            row = conn.execute(select(T.c.blind_index, T.c.change_mailed_at).where(
+                T.c.id == subscriber_id, T.c.nonce == nonce, T.c.status == Status.CONFIRMED)).first()
+            if row is None:
+                return Change.NOT_CONFIRMED
+            if row.blind_index == index:
+                return Change.SAME
+            taken = conn.execute(select(T.c.id).where(T.c.blind_index == index)).first() is not None
+            due = or_(T.c.change_mailed_at.is_(None), T.c.change_mailed_at <= now - RESEND_AFTER)
+            sealed = self.crypto.seal(address.deliver, index)
+            # Kept as asked even when taken, so the reader's page and download cannot tell the two apart;
+            # only the email is left out (and confirming could not succeed).
+            if conn.execute(update(T).where(T.c.id == subscriber_id, T.c.status == Status.CONFIRMED, due).values(
+                    new_address=sealed, new_blind_index=index, change_mailed_at=now, updated_at=now)).rowcount == 0:
+                return Change.RECENTLY_MAILED
+            consent_events.note_action(conn, subscriber_id, "change-asked", now, "a new address, not yet confirmed")
+            if taken:
+                return Change.ON_THE_LIST
+            outbox.queue(conn, subscriber_id, now, outbox.CHANGE)
+        return Change.MAILED
+
+    def change_addresses(self, subscriber_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """{id: (new address, change nonce)} of confirmed subscribers waiting to confirm a new address."""
+        if not subscriber_ids:
+            return {}
+        with _database(), self.engine.connect() as conn:
+            rows = conn.execute(select(T.c.id, T.c.new_address, T.c.new_blind_index, T.c.nonce).where(
+                T.c.id.in_(subscriber_ids), T.c.status == Status.CONFIRMED, T.c.new_address.is_not(None))).all()
+        return {row.id: (self.crypto.open(row.new_address, row.new_blind_index),
+                         change_nonce(row.nonce, row.new_blind_index)) for row in rows}
+
+    def confirm_change(self, subscriber_id: int, token_nonce: str) -> Action:
+        """Put the new address in force (the old one is wiped); STALE for a link to an address no longer asked
+        for, ALREADY when the address has meanwhile joined the list some other way (nothing changes then)."""
+        now = self.now()
+        with _database():
+            try:
+                with self.engine.begin() as conn:
+                    row = conn.execute(select(T.c.nonce, T.c.new_address, T.c.new_blind_index).where(
+                        T.c.id == subscriber_id, T.c.status == Status.CONFIRMED)).first()
+                    if row is None:
+                        return Action.GONE
+                    if row.new_blind_index is None or change_nonce(row.nonce, row.new_blind_index) != token_nonce:
+                        return Action.STALE
+                    conn.execute(update(T).where(T.c.id == subscriber_id).values(
+                        address=row.new_address, blind_index=row.new_blind_index, updated_at=now, **NO_CHANGE))
+                    consent_events.note_action(conn, subscriber_id, "address-changed", now,
+                                               "confirmed by the new address")
+            except IntegrityError:
+                return Action.ALREADY
+        return Action.DONE
+
+    def _by_reader(self, subscriber_id: int, nonce: str, values: dict[str, Any], action: str, detail: str | None,
+                   *, allowed: tuple[Status, ...] = (Status.CONFIRMED,), done: Status | None = None) -> Action:
+        now = self.now()
+        with _database(), self.engine.begin() as conn:
+            changed = conn.execute(update(T).where(T.c.id == subscriber_id, T.c.nonce == nonce,
+                                                   T.c.status.in_(allowed))
+                                   .values(values | {"updated_at": now})).rowcount
+            if changed == 1:
+                consent_events.note_action(conn, subscriber_id, action, now, detail)
+                if "status" in values:  # a confirmation still queued would only confuse someone who left
+                    outbox.cancel(conn, subscriber_id, now)
+                return Action.DONE
+            row = conn.execute(select(T.c.status, T.c.nonce).where(T.c.id == subscriber_id)).first()
+        return _missed(row, nonce, done)
+
     def _retry(self, step: Callable[[Connection, str], SignUp], address: Address) -> SignUp:
         index = self.crypto.blind_index(address.lookup)
         with _database():
@@ -382,8 +552,13 @@ class SubscriberStore:
                 outbox.cancel(conn, subscriber_id, values["updated_at"])
                 return Action.DONE
             row = conn.execute(select(T.c.status, T.c.nonce).where(T.c.id == subscriber_id)).first()
-        if row is None:
-            return Action.GONE
-        if row.nonce == nonce and Status(row.status) is done:
-            return Action.ALREADY
-        return Action.STALE
+        return _missed(row, nonce, done)
+
+
+def _missed(row: Row[Any, Any] | None, nonce: str, done: Status | None) -> Action:
+    """Why a change by token found nothing to change: the row is gone, already so, or of another subscription."""
+    if row is None:
+        return Action.GONE
+    if row.nonce == nonce and Status(row.status) is done:
+        return Action.ALREADY
+    return Action.STALE

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db.schema import Base, as_utc, str_enum, utcnow
 
-__all__ = ["SUPPRESSED", "KeyCheckRow", "MailState", "OutboxRow", "SignupRow", "Status", "SubscriberRow", "as_utc",
-           "utcnow"]
+__all__ = ["SUPPRESSED", "ConsentEventRow", "KeyCheckRow", "MailState", "OutboxRow", "SignupRow", "Status",
+           "SubscriberRow", "as_utc", "utcnow"]
 
 
 class Status(enum.StrEnum):
@@ -54,6 +54,12 @@ class SubscriberRow(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The reader paused the newsletter: no issue is sent before this moment; after it, as before.
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A new address the reader asked for, sealed under its own blind index; in force once confirmed.
+    new_address: Mapped[bytes | None] = mapped_column(LargeBinary)
+    new_blind_index: Mapped[str | None] = mapped_column(String(64))
+    change_mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -102,3 +108,15 @@ class KeyCheckRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)  # always 1: one list, one key
     check_value: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsentEventRow(Base):
+    """One thing a reader did on their own page (pause, unsubscribe, ...) and when; never an IP address."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

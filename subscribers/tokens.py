@@ -1,4 +1,5 @@
-"""Signed tokens for confirm, unsubscribe and the sign-up form: scoped to one purpose and one subscription.
+"""Signed tokens for confirm, unsubscribe, the reader's own page (manage) and the sign-up form: scoped to
+one purpose and one subscription.
 
 A token is base64url of: purpose (1 byte), subscriber id (8), the subscription's nonce (8), expiry in
 Unix seconds (8, 0 for never), then the first 16 bytes of an HMAC-SHA256 over all of it.
@@ -29,6 +30,8 @@ class Purpose(enum.IntEnum):
     CONFIRM = 1
     UNSUBSCRIBE = 2
     FORM = 3
+    MANAGE = 4
+    CHANGE = 5
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
@@ -26,7 +26,9 @@ from subscribers.errors import AddressError, SubscriberError, TokenError
 from subscribers.forms import MAX_BODY, posted_from_elsewhere, posted_json, read_fields
 from subscribers.group_commit import GroupCommit
 from subscribers.guard import Guard
-from subscribers.pages import Pages, json_answer
+from subscribers.manage import ReaderPage
+from subscribers.origins import Origins
+from subscribers.pages import NO_STORE, Pages, json_answer
 from subscribers.ratelimit import RateLimiter, client_key
 from subscribers.side import Subscribers
 from subscribers.store import Action, Consent
@@ -56,6 +58,7 @@ class Endpoint:
         # submitted it. Those limits apply where the worker decides on the email (MailboxLimits).
         self.per_client = RateLimiter(side.settings.signups_per_client, 60.0, clock=clock)
         self.consent = Consent(form="web-signup", text_version=pages.signup_version)
+        self.origins = Origins(side.settings.allowed_origins)
         self.signups: GroupCommit[tuple[Address, Consent], None] = GroupCommit(
             side.store.queue_sign_ups, self.blocking)
 
@@ -82,37 +85,61 @@ class Endpoint:
         return PlainTextResponse("ok\n")
 
     async def subscribe(self, request: Request) -> Response:
+        """POST /subscribe, from our own page or a page on an allowed origin; CORS headers for the latter."""
+        answer = await self._subscribe(request)
+        answer.headers.update(self.origins.cors(request))
+        return answer
+
+    async def preflight(self, request: Request) -> Response:
+        return self.origins.preflight(request)
+
+    async def form_token(self, request: Request) -> Response:
+        """GET /form-token: a fresh form token as JSON, for the sign-up box on an allowed origin's page."""
+        token = self.side.signer.form_token(self.side.now() + self.pages.form_lifetime)
+        return json_answer({"form_token": token}, headers=self.origins.cors(request))
+
+    async def challenge(self, request: Request) -> Response:
+        """GET /altcha-challenge: a proof-of-work challenge for the sign-up form's script."""
+        return json_answer(self.side.proof_of_work.challenge(), headers=self.origins.cors(request))
+
+    async def script(self, request: Request) -> Response:
+        return self.pages.script()
+
+    async def _subscribe(self, request: Request) -> Response:
         as_json = posted_json(request)
         wait = self.per_client.hit(client_key(request.client.host if request.client else None))
         if wait:
             return self._too_many(wait, as_json)
-        if posted_from_elsewhere(request, self.side.settings.base_url):
+        if self.origins.sender(request) is None and posted_from_elsewhere(request, self.side.settings.base_url):
             problem = ("This form can only be sent from its own page on this site. Open the sign-up page "
                        "and send it from there.")
             return (json_answer({"error": problem}, 403) if as_json
                     else self.pages.signup(status=403, problem=problem))
         fields = await read_fields(request)
+        thanks = None if as_json else self.origins.thank_you(fields.get("thanks", ""))
         if fields.get("website"):
-            return self._accepted(as_json)  # the honeypot: answer as usual, keep nothing
+            return self._accepted(as_json, thanks)  # the honeypot: answer as usual, keep nothing
         try:
             self.side.signer.verify(fields.get("form_token", ""), Purpose.FORM, self.side.now())
         except TokenError:
             problem = "This form was open too long or did not come from this site. Please send it again."
             return (json_answer({"error": problem, "field": "form_token"}, 400) if as_json
                     else self.pages.signup(status=400, problem=problem))
-        return await self._sign_up(fields.get("email", ""), as_json)
+        if self.side.settings.proof_of_work and not self.side.proof_of_work.passed(fields.get("altcha", "")):
+            return self._accepted(as_json, thanks)  # no oracle: answered as a sign-up, nothing kept or sent
+        return await self._sign_up(fields.get("email", ""), as_json, thanks)
 
-    async def _sign_up(self, typed: str, as_json: bool) -> Response:
+    async def _sign_up(self, typed: str, as_json: bool, thanks: str | None = None) -> Response:
         try:
             address = await self._parse(typed)
         except AddressError as error:
             if error.plausible:
-                return self._accepted(as_json)
+                return self._accepted(as_json, thanks)
             return (json_answer({"error": error.reason, "field": "email"}, 400) if as_json
                     else self.pages.signup(status=400, error=error.reason))
         await self.signups.submit((address, self.consent))
         self.wake()
-        return self._accepted(as_json)
+        return self._accepted(as_json, thanks)
 
     async def confirm_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
@@ -125,8 +152,8 @@ class Endpoint:
         claims = self._claims(await self._token(request), Purpose.CONFIRM)
         outcome = await self.blocking(self.side.store.confirm, claims.subscriber_id, claims.nonce)
         if outcome in (Action.DONE, Action.ALREADY):
-            return self.pages.message("You are subscribed", (
-                "Thank you. The next issue comes to this address; every issue has a link to leave.",))
+            manage = self.side.links.manage_url(claims.subscriber_id, claims.nonce)
+            return self.pages.welcome(manage.rsplit("/", 1)[1])
         return self._lost(outcome)
 
     async def unsubscribe_page(self, request: Request) -> Response:
@@ -171,8 +198,10 @@ class Endpoint:
             f"Sign-ups that are not confirmed within {days} days are deleted. Please sign up again.",),
             status=400, back=True)
 
-    def _accepted(self, as_json: bool) -> Response:
+    def _accepted(self, as_json: bool, thanks: str | None = None) -> Response:
         heading, paragraphs = CHECK_INBOX
+        if thanks is not None:  # a thank-you page on an allowed origin (Origins.thank_you), never elsewhere
+            return RedirectResponse(thanks, 303, headers=NO_STORE)
         if as_json:
             return json_answer({"status": "check-your-inbox", "message": paragraphs[0]})
         return self.pages.message(heading, paragraphs)
@@ -195,13 +224,16 @@ def _minutes(seconds: int) -> str:
 
 
 def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
-               blocking: Blocking | None = None, routes: Sequence[BaseRoute] = ()) -> ASGIApp:
+               blocking: Blocking | None = None, routes: Sequence[BaseRoute] = (),
+               forget: Callable[[int], None] | None = None) -> ASGIApp:
     """The endpoint as an ASGI app; `wake` is called for every sign-up queued for the worker.
 
     `routes` are the site's other pages (the service adds the archive), served with the same error pages
-    and security headers.
+    and security headers. `forget(subscriber_id)` deletes the pipeline's rows of a reader who deletes
+    everything from their own page.
     """
     endpoint = Endpoint(side, pages, wake=wake, blocking=blocking)
+    reader = ReaderPage(side, pages, endpoint.blocking, forget)
 
     async def link_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, _LinkError)
@@ -237,11 +269,16 @@ def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | No
         Route("/site.css", endpoint.stylesheet, methods=["GET"]),
         Route("/favicon.ico", endpoint.favicon, methods=["GET"]),
         Route("/subscribe", endpoint.subscribe, methods=["POST"]),
+        Route("/subscribe", endpoint.preflight, methods=["OPTIONS"]),
+        Route("/form-token", endpoint.form_token, methods=["GET"]),
+        Route("/altcha-challenge", endpoint.challenge, methods=["GET"]),
+        Route("/altcha.js", endpoint.script, methods=["GET"]),
         Route("/confirm", endpoint.confirm_page, methods=["GET"]),
         Route("/confirm", endpoint.confirm, methods=["POST"]),
         Route("/unsubscribe", endpoint.unsubscribe_page, methods=["GET"]),
         Route("/unsubscribe", endpoint.unsubscribe, methods=["POST"]),
         Route("/healthz", endpoint.health, methods=["GET"]),
+        *reader.routes(),
         *routes,
     ]
     app = Starlette(routes=table, exception_handlers={

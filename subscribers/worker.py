@@ -23,7 +23,7 @@ from newsletter.errors import DeliveryError, PermanentFailure
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import SubscriberError
-from subscribers.outbox import Claimed, MailOutcome, scrub
+from subscribers.outbox import CHANGE, CONFIRM, Claimed, MailOutcome, scrub
 from subscribers.ratelimit import MailboxLimits
 from subscribers.side import Subscribers
 from subscribers.store import SignUp
@@ -42,6 +42,7 @@ class OutboxWorker:
         self.side = side
         self.transport = transport
         self.mail = mail
+        self.change_mail = mail.for_change()
         self.blocking = blocking or Blocking(side.engine)
         self.poll_seconds = poll_seconds
         self.batch = batch
@@ -88,9 +89,11 @@ class OutboxWorker:
             claimed = await self.blocking(self.side.outbox.claim, self.batch, self.side.settings.lease)
             if not claimed:
                 return total
-            ids = [mail.subscriber_id for mail in claimed]
-            found = await self.blocking(self.side.store.pending_addresses, ids)
-            outcomes = await asyncio.gather(*(self._deliver_one(mail, found.get(mail.subscriber_id))
+            store = self.side.store
+            ids = {kind: [mail.subscriber_id for mail in claimed if mail.kind == kind] for kind in (CONFIRM, CHANGE)}
+            found = {CONFIRM: await self.blocking(store.pending_addresses, ids[CONFIRM]),
+                     CHANGE: await self.blocking(store.change_addresses, ids[CHANGE])}
+            outcomes = await asyncio.gather(*(self._deliver_one(mail, found.get(mail.kind, {}).get(mail.subscriber_id))
                                               for mail in claimed))
             await self.blocking(self.side.outbox.record, outcomes)
             counts = Counter(outcome.state for outcome in outcomes)
@@ -123,14 +126,17 @@ class OutboxWorker:
             return await self._deliver(mail, found)
 
     async def _deliver(self, mail: Claimed, found: tuple[str, str] | None) -> MailOutcome:
-        if found is None:  # confirmed, left or erased since the mail was queued
+        if found is None:  # confirmed (or changed), left or erased since the mail was queued
             return MailOutcome(mail.id, MailState.CANCELLED)
         address, nonce = found
-        link = self.side.links.confirm_url(mail.subscriber_id, nonce)
+        if mail.kind == CHANGE:  # the nonce is the change's own (store.change_nonce)
+            builder, link = self.change_mail, self.side.links.change_url(mail.subscriber_id, nonce)
+        else:
+            builder, link = self.mail, self.side.links.confirm_url(mail.subscriber_id, nonce)
         returns = self.side.returns
         bounce_to = returns.bounce_address(mail.subscriber_id, nonce) if returns.enabled else ""
         try:
-            await self.transport.send(self.mail.build(address, link, self.side.now(), envelope_sender=bounce_to))
+            await self.transport.send(builder.build(address, link, self.side.now(), envelope_sender=bounce_to))
         except PermanentFailure as error:
             log.warning("confirmation mail %d (subscriber %d) refused: %s", mail.id, mail.subscriber_id,
                         _loggable(error))

@@ -29,6 +29,7 @@ OWNERS = {
     "OutboxRow": "subscribers.outbox",
     "KeyCheckRow": "subscribers.key_check",
     "ReturnRow": "newsletter.inbound.store",
+    "ConsentEventRow": "subscribers.consent_events",
 }
 TABLES_MODULES = {m.__name__ for m in (newsletter.content.tables, newsletter.issues.tables,
                                        newsletter.delivery.tables, newsletter.inbound.tables, subscribers.tables)}

@@ -129,6 +129,16 @@ def _networks(value: Any) -> str | None:
     return None
 
 
+def _origins(value: Any) -> str | None:
+    for item in value:
+        parts = urlsplit(item)
+        if (parts.scheme not in {"http", "https"} or not parts.hostname or "@" in parts.netloc
+                or parts.path not in {"", "/"} or parts.query or parts.fragment):
+            return ("must list origins of other sites, each a scheme and host (and port), such as "
+                    "https://www.example.org ('*' or a path is not an origin)")
+    return None
+
+
 def _not_empty(value: Any) -> str | None:
     return None if value.strip() else "must not be empty"
 
@@ -241,6 +251,7 @@ CHECKS: dict[str, Check] = {
     "web.signups_per_domain": _between(1),
     "web.form_minutes": _between(5, 1440),
     "web.trusted_proxies": _networks,
+    "web.allowed_origins": _origins,
     "web.header_timeout": _between(1, 300),
     "web.body_timeout": _between(1, 600),
     "web.max_connections": _between(1, 100_000),

@@ -111,6 +111,9 @@ class WebSettings:
     form_minutes: int = setting(60, "Minutes a sign-up form stays good after it was served.")
     trusted_proxies: list[str] = setting([], "Reverse proxies (IP addresses or networks) whose X-Forwarded-For "
                                          "names the client; none by default.")
+    allowed_origins: list[str] = setting([], "Other sites (origins such as https://www.example.org) whose pages "
+                                         "may carry the sign-up form; none by default.")
+    proof_of_work: bool = setting(False, "Ask the sign-up form for an ALTCHA proof of work, made and checked here.")
     header_timeout: float = setting(10.0, "Seconds a client has to send a request's headers.")
     body_timeout: float = setting(30.0, "Seconds a client has to send a request's body.")
     max_connections: int = setting(500, "Connections served at once; more are answered 503 as they arrive.")

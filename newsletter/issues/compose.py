@@ -68,7 +68,7 @@ class MessageTemplate:
 
     def __init__(self, week: IsoWeek, subject: str, list_id: str, domain: str, mailto: str,
                  top: bytes, middle: bytes, tail: bytes, body: Sequence[bytes | _Line],
-                 placeholders: Placeholders) -> None:
+                 placeholders: Placeholders, manage_fallback: str = "") -> None:
         self.week = week
         self.subject = subject
         self._list_id = list_id
@@ -77,6 +77,7 @@ class MessageTemplate:
         self._top, self._middle, self._tail = top, middle, tail
         self._body = tuple(body)
         self._placeholders = placeholders
+        self._manage_fallback = manage_fallback
 
     def message_id(self, subscriber_id: int) -> str:
         """`<2026-W47.DIGEST@domain>`: the same for every attempt at this issue for this subscriber."""
@@ -88,12 +89,14 @@ class MessageTemplate:
 
         Raises:
             PermanentFailure: the address cannot be written in a header (not a plain ASCII address).
-            ValueError: the unsubscribe URL is not a plain http(s) URL of at most 900 characters.
+            ValueError: the unsubscribe or manage URL is not a plain http(s) URL of at most 900 characters.
         """
         address = _checked_address(recipient)
         url = _checked_url(recipient.unsubscribe_url)
-        values = {False: self._placeholders.values(address, url),
-                  True: self._placeholders.values(html.escape(address), html.escape(url))}
+        # A recipient without a page of their own (a test send) gets the page that explains where it is.
+        manage = _checked_url(recipient.manage_url or self._manage_fallback, "manage")
+        values = {False: self._placeholders.values(address, url, manage),
+                  True: self._placeholders.values(html.escape(address), html.escape(url), html.escape(manage))}
         parts = [
             self._top,
             b"To: ", address.encode(), CRLF,
@@ -141,7 +144,7 @@ def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
             f"--{boundary}--\r\n".encode()]
     mailto = f"mailto:{settings.from_address}?subject=unsubscribe"
     return MessageTemplate(issue.week, subject, settings.list_id, domain, mailto, top, middle, tail,
-                           _merged(body), issue.placeholders)
+                           _merged(body), issue.placeholders, f"{config.web.base_url.rstrip('/')}/manage")
 
 
 def subject_line(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt]) -> str:
@@ -228,8 +231,8 @@ def _checked_address(recipient: Recipient) -> str:
     return address
 
 
-def _checked_url(url: str) -> str:
+def _checked_url(url: str, kind: str = "unsubscribe") -> str:
     if (not url.startswith(("https://", "http://")) or len(url) > MAX_URL
             or any(c <= " " or c > "~" or c in '<>"' for c in url)):
-        raise ValueError(f"unsubscribe URL must be a plain http(s) URL of at most {MAX_URL} characters")
+        raise ValueError(f"{kind} URL must be a plain http(s) URL of at most {MAX_URL} characters")
     return url

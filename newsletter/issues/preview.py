@@ -13,13 +13,14 @@ SAMPLE_ADDRESS = "reader@example.com"
 
 def sample_recipient(base_url: str) -> Recipient:
     """A recipient who is nobody: example.com is reserved, and the token opens no one's subscription."""
-    return Recipient(0, SAMPLE_ADDRESS, f"{base_url.rstrip('/')}/unsubscribe?token=preview")
+    base = base_url.rstrip("/")
+    return Recipient(0, SAMPLE_ADDRESS, f"{base}/unsubscribe?token=preview", f"{base}/manage?token=preview")
 
 
 def write_preview(folder: Path, rendered: RenderedIssue, recipient: Recipient,
                   message: bytes) -> dict[str, Path]:
     """Write issue.html, issue.txt and `recipient`'s issue.eml into `folder`; returns the paths by name."""
-    html, text = rendered.filled(recipient.address, recipient.unsubscribe_url)
+    html, text = rendered.filled(recipient.address, recipient.unsubscribe_url, recipient.manage_url)
     paths = {}
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Render one issue: Jinja2 templates -> premailer (once per issue) -> inlined HTML, plus the text part.
 
-Per-recipient values never reach Jinja2 or premailer. The templates see `recipient.address` and
-`recipient.unsubscribe_url` as placeholder tokens made afresh for each render (`Placeholders`);
+Per-recipient values never reach Jinja2 or premailer. The templates see `recipient.address`,
+`recipient.unsubscribe_url` and `recipient.manage_url` as placeholder tokens made afresh for each render
+(`Placeholders`);
 `compose` swaps them for each subscriber's values in the encoded message. Being random, they cannot
 be written by the content: an ingested page that spells a placeholder is printed as it is.
 """
@@ -37,7 +38,7 @@ CLIP_LIMIT = GMAIL_CLIP_BYTES - 2_000
 
 @dataclass(frozen=True)
 class Placeholders:
-    """The tokens that stand for the reader's address and unsubscribe URL in one rendered issue.
+    """The tokens that stand for the reader's address, unsubscribe URL and manage URL in one rendered issue.
 
     Letters only, so that HTML escaping, premailer, text wrapping and quoted-printable leave them intact;
     a random part shared by both, so that no excerpt can contain them.
@@ -45,18 +46,20 @@ class Placeholders:
 
     address: str
     unsubscribe_url: str
+    manage_url: str
 
     @classmethod
     def fresh(cls) -> Placeholders:
         marker = "".join(secrets.choice(string.ascii_uppercase) for _ in range(_MARKER_LETTERS))
-        return cls(f"{PLACEHOLDER_PREFIX}ADDRESS{marker}", f"{PLACEHOLDER_PREFIX}UNSUBSCRIBE{marker}")
+        return cls(f"{PLACEHOLDER_PREFIX}ADDRESS{marker}", f"{PLACEHOLDER_PREFIX}UNSUBSCRIBE{marker}",
+                   f"{PLACEHOLDER_PREFIX}MANAGE{marker}")
 
-    def values(self, address: str, unsubscribe_url: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    def values(self, address: str, unsubscribe_url: str, manage_url: str) -> tuple[tuple[str, str], ...]:
         """(placeholder, value) pairs, for str.replace."""
-        return (self.address, address), (self.unsubscribe_url, unsubscribe_url)
+        return (self.address, address), (self.unsubscribe_url, unsubscribe_url), (self.manage_url, manage_url)
 
     def held_by(self, line: str) -> bool:
-        return self.address in line or self.unsubscribe_url in line
+        return self.address in line or self.unsubscribe_url in line or self.manage_url in line
 
 
 @dataclass(frozen=True)
@@ -75,10 +78,10 @@ class RenderedIssue:
     def html_bytes(self) -> int:
         return len(self.html.encode())
 
-    def filled(self, address: str, unsubscribe_url: str) -> tuple[str, str]:
+    def filled(self, address: str, unsubscribe_url: str, manage_url: str = "") -> tuple[str, str]:
         """HTML and text with the placeholders replaced, for previews (messages use MessageTemplate)."""
-        html_values = self.placeholders.values(escape(address), escape(unsubscribe_url))
-        text_values = self.placeholders.values(address, unsubscribe_url)
+        html_values = self.placeholders.values(escape(address), escape(unsubscribe_url), escape(manage_url))
+        text_values = self.placeholders.values(address, unsubscribe_url, manage_url)
         return _replaced(self.html, html_values), _replaced(self.text, text_values)
 
 
@@ -138,7 +141,8 @@ def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt],
         },
         "excerpts": tuple(excerpts),
         "preheader": preheader(week, excerpts),
-        "recipient": {"address": placeholders.address, "unsubscribe_url": placeholders.unsubscribe_url},
+        "recipient": {"address": placeholders.address, "unsubscribe_url": placeholders.unsubscribe_url,
+                      "manage_url": placeholders.manage_url},
     }
 
 

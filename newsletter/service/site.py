@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
 
+from newsletter.delivery import ledger
 from newsletter.service import archive
 from subscribers.blocking import Blocking
 from subscribers.pages import Pages
@@ -16,5 +18,11 @@ from subscribers.web import create_app
 def site(side: Subscribers, pages: Pages, *, wake: Callable[[], None], blocking: Blocking) -> ASGIApp:
     """Every page the service serves, as one ASGI app: `/subscribe` and friends, and `/issues/` (the
     "view in browser" pages and the feed)."""
+
+    def forget(subscriber_id: int) -> None:
+        """A reader deleted everything from their own page: their ledger rows go first, as in `erase`."""
+        with Session(side.engine) as session, session.begin():
+            ledger.forget_subscriber(session, subscriber_id)
+
     return create_app(side, pages, wake=wake, blocking=blocking,
-                      routes=archive.routes(side.config, side.engine))
+                      routes=archive.routes(side.config, side.engine), forget=forget)

@@ -1,5 +1,6 @@
 """A person's whole journey in Debian's Chromium against `serve`: sign up, get the email from a real SMTP
 server, confirm with the button, then leave by RFC 8058 one-click. axe-core checks every page on the way.
+With `[web] proof_of_work` on, the page's own script solves the ALTCHA challenge before the form is sent.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,19 +53,26 @@ def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
         port = free_port()
         path = write_config(tmp_path, database_url, web={"base_url": f"http://127.0.0.1:{port}"},
                             delivery={"transport": "smtp"}, smtp={"host": smtp.host, "port": smtp.port})
-        config = settings.load(path, environ={})
-        engine = connect(config.database_url)
-        migrate(engine)
-        server = SignupServer(config, engine, host="127.0.0.1", port=port, poll_seconds=0.2)
-        thread = threading.Thread(target=lambda: asyncio.run(server.run()), name="serve", daemon=True)
-        thread.start()
-        try:
-            wait_for(lambda: server.started, "the server to start")
+        with serving(path, port) as (config, engine):
             yield Site(f"http://127.0.0.1:{port}", config, engine, smtp)
-        finally:
-            server.stop()
-            thread.join(timeout=20)
-            engine.dispose()
+
+
+@contextmanager
+def serving(config_path: Path, port: int) -> Iterator[tuple[Config, Engine]]:
+    """`serve` on 127.0.0.1:`port` in a thread, on a freshly migrated database, until the block ends."""
+    config = settings.load(config_path, environ={})
+    engine = connect(config.database_url)
+    migrate(engine)
+    server = SignupServer(config, engine, host="127.0.0.1", port=port, poll_seconds=0.2)
+    thread = threading.Thread(target=lambda: asyncio.run(server.run()), name="serve", daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, "the server to start")
+        yield config, engine
+    finally:
+        server.stop()
+        thread.join(timeout=20)
+        engine.dispose()
 
 
 def test_sign_up_confirm_and_one_click_unsubscribe(site: Site, axe_context: BrowserContext,
@@ -137,3 +146,24 @@ def test_the_page_works_under_its_own_csp_on_a_phone_and_a_desktop(site: Site, b
         assert page.evaluate(button) == ("rgb(138, 79, 44)" if scheme == "light" else "rgb(224, 168, 120)")
     finally:
         context.close()
+
+
+def test_the_proof_of_work_is_solved_in_the_browser_before_the_sign_up_is_kept(
+        tmp_path: Path, axe_context: BrowserContext) -> None:
+    port = free_port()
+    path = write_config(tmp_path, f"sqlite:///{tmp_path / 'newsletter.db'}",
+                        web={"base_url": f"http://127.0.0.1:{port}", "proof_of_work": True})
+    with serving(path, port) as (config, engine):
+        page = axe_context.new_page()
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_text("Ready.").wait_for()  # the script found the number; the button is live again
+        assert page.locator("[name=altcha]").input_value() != ""
+        assert serious_violations(page) == []
+        page.get_by_label("Your email address").fill(READER)
+        page.get_by_role("button", name="Subscribe").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"
+        assert refused == []  # the script ran under the site's own CSP
+        wait_for(lambda: Subscribers(config, engine).store.lookup(parse(READER)) is Status.PENDING,
+                 "the sign-up to be acted on")

@@ -36,7 +36,8 @@ def test_every_answer_carries_the_security_headers_and_no_cookie(client: TestCli
     for response in (client.get("/"), client.get("/missing"), client.post("/subscribe", data={})):
         headers = response.headers
         assert headers["content-security-policy"] == (
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; "
+            "form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
         assert headers["x-frame-options"] == "DENY"
         assert headers["referrer-policy"] == "no-referrer"

@@ -47,12 +47,13 @@ def worker_for(side: Subscribers, config: Config, server: SmtpServer, *, poll_se
                         retry_after=retry_after)
 
 
-def confirm_token(data: bytes) -> str:
+def confirm_token(data: bytes, link: re.Pattern[str] = LINK) -> str:
+    """The token of the link in a confirmation email's text part."""
     message = email.message_from_bytes(data, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     body = message.get_body(("plain",))
     assert body is not None
-    found = LINK.search(body.get_content())
+    found = link.search(body.get_content())
     assert found is not None
     return found.group(1)
 

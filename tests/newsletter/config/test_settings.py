@@ -186,6 +186,8 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "web.signups_per_domain": (0, {}),
     "web.form_minutes": (1, {}),
     "web.trusted_proxies": (["*"], {}),
+    "web.allowed_origins": (["https://www.example.org/sign-up"], {}),
+    "web.proof_of_work": ("often", {}),
     "web.header_timeout": (0, {}),
     "web.body_timeout": (0, {}),
     "web.max_connections": (0, {}),

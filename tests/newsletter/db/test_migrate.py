@@ -36,7 +36,7 @@ def test_every_table_class_is_in_the_metadata_the_test_compares() -> None:
     declared = {mapper.class_.__tablename__ for mapper in Base.registry.mappers}
     assert declared == set(Base.metadata.tables) == {
         "excerpts", "issues", "issue_excerpts", "deliveries", "subscribers", "signups", "outbox", "key_check",
-        "returned_mail"}
+        "returned_mail", "consent_events"}
     assert {mapper.class_.__module__ for mapper in Base.registry.mappers} == {m.__name__ for m in TABLE_MODULES}
 
 
@@ -56,9 +56,10 @@ def test_no_column_could_hold_an_address_in_clear(engine: Engine) -> None:
     columns = {c["name"]: str(c["type"]) for c in inspect(engine).get_columns("subscribers")}
     text_columns = {name for name, kind in columns.items() if "CHAR" in kind or "TEXT" in kind}
     # blind_index is hex, nonce is hex, the consent fields are form names and an admin's checked note.
-    assert text_columns == {"blind_index", "status", "nonce", "consent_form", "consent_text_version",
-                            "consent_note"}
+    assert text_columns == {"blind_index", "new_blind_index", "status", "nonce", "consent_form",
+                            "consent_text_version", "consent_note"}
     assert columns["address"] in {"BLOB", "BYTEA"}
+    assert columns["new_address"] in {"BLOB", "BYTEA"}
 
 
 def test_the_privacy_upgrade_keeps_every_subscriber_and_their_mail_and_forgets_the_erased_ones_ledger(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from newsletter.issues.compose import MessageTemplate, compose, subject_line
 from newsletter.issues.render import render_issue
 from newsletter.mail.recipient import Recipient
 from newsletter.weeks import IsoWeek
-from tests.newsletter.conftest import SAMPLE_WEEK
+from tests.newsletter.conftest import SAMPLE_WEEK, sample_excerpts
 
 CONFIG = Config(
     newsletter=NewsletterSettings(
@@ -32,7 +33,8 @@ CONFIG = Config(
 SENT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 # Base64url tokens end in "=": in quoted-printable that is the escape character itself.
 URL = "https://news.example.org/unsubscribe?token=s42.aGVsbG8=.c2lnbmVk=="
-READER = Recipient(42, "reader@example.com", URL)
+MANAGE = "https://news.example.org/manage?token=AQAAAAAAAAAqm-8=="
+READER = Recipient(42, "reader@example.com", URL, MANAGE)
 
 
 def template_for(excerpts: list[Excerpt], config: Config = CONFIG,
@@ -320,6 +322,23 @@ def test_placeholder_words_in_the_content_are_printed_as_written_never_filled_in
         # Once in the footer ("This copy was sent to ..."), never where the content asked for it.
         assert body.count(READER.address) == 1, subtype
         assert FORGED in " ".join(body.split()), subtype
-    html, text = issue.filled(READER.address, URL)
+    html, text = issue.filled(READER.address, URL, MANAGE)
     assert (html.count(READER.address), text.count(READER.address)) == (1, 1)
     assert text.count(URL) == 1
+
+
+def test_each_message_carries_its_readers_own_manage_link_in_both_parts() -> None:
+    template = template_for(sample_excerpts())
+    one = parse(template.personalise(READER, date=SENT))
+    other = parse(template.personalise(Recipient(7, "other@example.com", URL + "x", MANAGE + "x"), date=SENT))
+    for message, manage in ((one, MANAGE), (other, MANAGE + "x")):
+        text, html_part = (part.get_content() for part in message.iter_parts())
+        assert manage in text.split()
+        assert f'href="{html.escape(manage)}"' in html_part
+    assert MANAGE + "x" not in str(one)
+
+
+def test_a_recipient_without_a_page_of_their_own_is_sent_to_the_page_that_explains_it() -> None:
+    message = parse(template_for(sample_excerpts()).personalise(Recipient(0, "admin@example.com", URL), date=SENT))
+    text = next(message.iter_parts()).get_content()
+    assert "https://news.example.org/manage" in text.split()

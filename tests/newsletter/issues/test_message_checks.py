@@ -170,7 +170,7 @@ def test_a_nearly_empty_text_part_fails(rendered: RenderedIssue, words: int, exp
 
 
 def test_a_message_without_a_text_part_before_the_html_part_fails(rendered: RenderedIssue) -> None:
-    html, text = rendered.filled("reader@example.com", URL)
+    html, text = rendered.filled("reader@example.com", URL, URL)
     reordered = EmailMessage()
     reordered.set_content(html, subtype="html")
     reordered.add_alternative(text)

@@ -102,13 +102,14 @@ def test_a_template_without_a_preheader_writes_no_hidden_block(tmp_path: Path, e
     assert texts(root, "//p")[0].startswith("This week: “The Lamp in the Window”")
 
 
-def test_the_only_links_are_the_issue_page_the_site_and_the_unsubscribe_placeholder(
+def test_the_only_links_are_the_issue_page_the_site_and_the_unsubscribe_and_manage_placeholders(
     excerpts: list[Excerpt],
 ) -> None:
     issue = render_issue(CONFIG, SAMPLE_WEEK, excerpts)
     root = parsed(issue.html)
     assert root.xpath("//a/@href") == [
         "https://news.example.org/issues/2026-W47", "https://news.example.org", issue.placeholders.unsubscribe_url,
+        issue.placeholders.manage_url,
     ]
     assert root.xpath("//img | //script | //iframe") == []
 
@@ -124,6 +125,7 @@ def test_footer_carries_why_privacy_postal_address_and_a_visible_unsubscribe_lin
         "Your privacy: we keep your address encrypted, use it only to send this letter, and never rent, "
         "trade or sell it. There is no tracking in this email.",
         "Unsubscribe · one click, no questions asked.",
+        "Manage your subscription: pause it, see or download what we keep, or delete everything.",
         "12 Harbour Lane, Example Town",
     ]
 
@@ -180,7 +182,7 @@ def test_text_part_is_wrapped_at_72_columns_except_links(excerpts: list[Excerpt]
     long_lines = [line for line in text.splitlines() if len(line) > 72]
     assert long_lines == []
     url = "https://news.example.org/unsubscribe?token=" + "x" * 90
-    filled = render_issue(CONFIG, SAMPLE_WEEK, excerpts).filled("a@example.com", url)[1]
+    filled = render_issue(CONFIG, SAMPLE_WEEK, excerpts).filled("a@example.com", url, "https://news.example.org/manage?token=t")[1]
     assert [line for line in filled.splitlines() if len(line) > 72] == [url]
 
 

@@ -1,0 +1,43 @@
+"""The consent record's history: what a reader did on their own page (paused, resumed, left, ...) and when.
+
+Rows name the subscriber, the action and a short detail ("2 weeks"); never an IP address, a browser or the
+address itself. They go when the subscriber is erased.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Connection, Table, delete, insert, select
+
+from subscribers.tables import ConsentEventRow, as_utc
+
+EVENTS = cast(Table, ConsentEventRow.__table__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded action."""
+
+    action: str
+    detail: str | None
+    at: datetime
+
+
+def note_action(conn: Connection, subscriber_id: int, action: str, now: datetime, detail: str | None = None) -> None:
+    """Record `action` inside the caller's transaction, so it exists exactly when the change does."""
+    conn.execute(insert(EVENTS).values(subscriber_id=subscriber_id, action=action, detail=detail, at=now))
+
+
+def history(conn: Connection, subscriber_id: int) -> list[Event]:
+    """Every recorded action of one subscriber, oldest first."""
+    rows = conn.execute(select(EVENTS.c.action, EVENTS.c.detail, EVENTS.c.at)
+                        .where(EVENTS.c.subscriber_id == subscriber_id).order_by(EVENTS.c.id)).all()
+    return [Event(row.action, row.detail, as_utc(row.at)) for row in rows]
+
+
+def forget_history(conn: Connection, subscriber_id: int) -> None:
+    """Delete one subscriber's history (erase)."""
+    conn.execute(delete(EVENTS).where(EVENTS.c.subscriber_id == subscriber_id))

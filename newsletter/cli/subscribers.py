@@ -11,8 +11,7 @@ from pathlib import Path
 import click
 
 from newsletter.cli.app import App, pass_app
-from newsletter.delivery import ledger
-from newsletter.inbound import store as returned
+from newsletter.service import erasure
 from subscribers.errors import AddressError
 from subscribers.importer import import_file, suppress_file
 from subscribers.side import Subscribers
@@ -174,11 +173,8 @@ def erase(app: App, address: str, yes: bool) -> None:
     if not yes:
         click.confirm("Erase this address and every record of it? It can then be signed up again",
                       abort=True)
-    # The ledger first: should the second step fail, the address is still on the list and erase can
-    # be run again, where the other order could leave delivery rows nobody can find any more.
-    with app.sessions.begin() as session:
-        ledger.forget_subscriber(session, subscriber_id)
-        returned.forget_returns(session, subscriber_id)
+    with app.sessions.begin() as session:  # the pipeline's records first (see service/erasure.py)
+        erasure.forget_subscriber(session, subscriber_id)
     side.store.erase(parsed)
     app.console.print("erased: nothing about this address is kept any more")
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
 
-from newsletter.delivery import ledger
-from newsletter.service import archive
+from newsletter.service import archive, erasure
 from subscribers.blocking import Blocking
 from subscribers.pages import Pages
 from subscribers.side import Subscribers
@@ -20,9 +19,9 @@ def site(side: Subscribers, pages: Pages, *, wake: Callable[[], None], blocking:
     "view in browser" pages and the feed)."""
 
     def forget(subscriber_id: int) -> None:
-        """A reader deleted everything from their own page: their ledger rows go first, as in `erase`."""
+        """A reader deleted everything from their own page: the pipeline's records go first, as in `erase`."""
         with Session(side.engine) as session, session.begin():
-            ledger.forget_subscriber(session, subscriber_id)
+            erasure.forget_subscriber(session, subscriber_id)
 
     return create_app(side, pages, wake=wake, blocking=blocking,
                       routes=archive.routes(side.config, side.engine), forget=forget)

@@ -174,7 +174,7 @@ def erase(app: App, address: str, yes: bool) -> None:
         click.confirm("Erase this address and every record of it? It can then be signed up again",
                       abort=True)
     with app.sessions.begin() as session:  # the pipeline's records first (see service/erasure.py)
-        erasure.forget_subscriber(session, subscriber_id)
+        erasure.erase_records(session, subscriber_id)
     side.store.erase(parsed)
     app.console.print("erased: nothing about this address is kept any more")
 

@@ -11,7 +11,7 @@ from newsletter.delivery import ledger
 from newsletter.inbound import store as returned
 
 
-def forget_subscriber(session: Session, subscriber_id: int) -> None:
+def erase_records(session: Session, subscriber_id: int) -> None:
     """Delete every pipeline record of `subscriber_id`, in the caller's transaction."""
     ledger.forget_subscriber(session, subscriber_id)
     returned.forget_returns(session, subscriber_id)

@@ -21,7 +21,7 @@ def site(side: Subscribers, pages: Pages, *, wake: Callable[[], None], blocking:
     def forget(subscriber_id: int) -> None:
         """A reader deleted everything from their own page: the pipeline's records go first, as in `erase`."""
         with Session(side.engine) as session, session.begin():
-            erasure.forget_subscriber(session, subscriber_id)
+            erasure.erase_records(session, subscriber_id)
 
     return create_app(side, pages, wake=wake, blocking=blocking,
                       routes=archive.routes(side.config, side.engine), forget=forget)

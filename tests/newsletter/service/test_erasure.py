@@ -29,7 +29,7 @@ def test_forgetting_a_subscriber_deletes_their_ledger_rows_and_returned_mail_and
             returned.record_handling(session, f"digest-{subscriber_id}", Handling.SOFT_BOUNCE, NOW,
                                      subscriber_id=subscriber_id, issue_id=issue.id, reason="mailbox full")
     with Session(engine) as session, session.begin():
-        erasure.forget_subscriber(session, 1)
+        erasure.erase_records(session, 1)
     with Session(engine) as session:
         assert list(session.scalars(select(DeliveryRow.subscriber_id))) == [2]
         assert list(session.scalars(select(ReturnRow.subscriber_id))) == [2]

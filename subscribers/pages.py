@@ -15,6 +15,7 @@ from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
 from newsletter.templating import render_template
+from newsletter.translations import N_, translations
 from subscribers.tokens import TokenSigner
 
 SIGNUP = "web/signup.html"
@@ -26,6 +27,7 @@ class Pages:
 
     def __init__(self, config: Config, signer: TokenSigner, now: Callable[[], datetime]) -> None:
         self.env = templating.environment(config)
+        self._translations = translations(config.newsletter.language)
         self._signer = signer
         self._now = now
         # Short, so that a harvested token soon stops working; a person who took longer sends again.
@@ -46,19 +48,32 @@ class Pages:
                headers: Mapping[str, str] | None = None) -> HTMLResponse:
         """The sign-up form with a fresh form token; `error` belongs to the field, `problem` to the form."""
         token = self._signer.form_token(self._now() + self._form_lifetime)
-        html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem)
+        html = self._render(SIGNUP, heading=self.words(N_("Subscribe")), form_token=token,
+                            error=self.words(error) if error else error, problem=problem)
         return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
+
+    def words(self, text: str, **values: object) -> str:
+        """`text` (English, as the code marks it with N_) in the readers' language, `values` filled in."""
+        translated = self._translations.gettext(text)
+        return translated % values if values else translated
+
+    def duration(self, seconds: int) -> str:
+        """"45 seconds" or "3 minutes", in the readers' language."""
+        if seconds < 120:
+            return self._translations.ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
+        minutes = round(seconds / 60)
+        return self._translations.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
 
     def message(self, heading: str, paragraphs: Sequence[str], *, status: int = 200, back: bool = False,
                 headers: Mapping[str, str] | None = None) -> HTMLResponse:
-        """A page that only says something; the same words always give the same bytes."""
-        return HTMLResponse(self._fixed(heading, tuple(paragraphs), back), status,
-                            headers={**NO_STORE, **(headers or {})})
+        """A page that only says something, in the readers' language; the same words give the same bytes."""
+        html = self._fixed(self.words(heading), tuple(self.words(text) for text in paragraphs), back)
+        return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
 
     def action(self, heading: str, explanation: str, action: str, token: str, button: str) -> HTMLResponse:
-        """A page with one button that POSTs `token` to `action`."""
-        html = self._render("web/action.html", heading=heading, explanation=explanation, action=action,
-                            token=token, button=button)
+        """A page with one button that POSTs `token` to `action`; the words in the readers' language."""
+        html = self._render("web/action.html", heading=self.words(heading), explanation=self.words(explanation),
+                            action=action, token=token, button=self.words(button))
         return HTMLResponse(html, headers=NO_STORE)
 
     def stylesheet(self) -> Response:

@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+
 from newsletter.config.cron import crontab_trigger
 from newsletter.config.dkim_key import dkim_key_problem
 from newsletter.config.header_rules import LABEL, SUBJECT_FIELDS, is_address, is_list_id, subject_fields
@@ -71,6 +73,18 @@ def _address(optional: bool) -> Check:
 
 def _one_line(value: Any) -> str | None:
     return "must be one line" if any(c in value for c in "\r\n\0") else None
+
+
+def _language(optional: bool) -> Check:
+    def check(value: Any) -> str | None:
+        if optional and value == "":
+            return None
+        try:
+            Locale.parse(value, sep="-")
+        except (ValueError, TypeError, UnknownLocaleError):
+            return f"{value!r} is not a language tag Babel knows; use a BCP 47 tag such as en, he, ru or pt-BR"
+        return None
+    return check
 
 
 def _subject(value: Any) -> str | None:
@@ -205,6 +219,7 @@ CHECKS: dict[str, Check] = {
     "newsletter.list_id": _list_id,
     "newsletter.postal_address": lambda v: _not_empty(v) or _one_line(v),
     "newsletter.subject": _subject,
+    "newsletter.language": _language(optional=False),
     "database.url": _database_url,
     "selection.max_excerpts": _between(1),
     "selection.max_words": _between(1),
@@ -245,6 +260,7 @@ CHECKS: dict[str, Check] = {
     "schedule.retry_minutes": _between(1, 1440),
     "ingest.categories": _categories,
     "ingest.deadline_seconds": _between(1, 3600),
+    "ingest.language": _language(optional=True),
     "subscribers.pending_days": _between(1),
     "subscribers.resubscribe_days": _between(1, 3650),
     "privacy.key_file": _not_empty,

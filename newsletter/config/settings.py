@@ -46,6 +46,10 @@ class NewsletterSettings:
         "Subject template; fields: {title}, {date} (Monday), {week}, {first} (the first excerpt's title), "
         "{count} (excerpts).",
     )
+    language: str = setting(
+        "en", "The readers' language, a BCP 47 tag (en, he, ru, pt-BR): every word of the emails and pages, "
+        "dates, and right-to-left layout for he, ar, fa, yi.",
+    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ class ScheduleSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
+    language: str = setting("", "Language of the pages ingested (BCP 47); empty: newsletter.language.")
     categories: list[str] = setting([], "Feed categories whose items are ingested (any case); empty: every item.")
     deadline_seconds: float = setting(
         120.0, "Most seconds one URL may take to arrive, however slowly it trickles in; then it is cut off."

@@ -21,7 +21,8 @@ from newsletter.config.settings import Config
 from newsletter.content.excerpt import Excerpt
 from newsletter.errors import TemplateError
 from newsletter.issues.preheader import preheader
-from newsletter.templating import date_range, email_environment, inline, render_template
+from newsletter.templating import email_environment, inline, render_template
+from newsletter.translations import date_range
 from newsletter.weeks import IsoWeek
 
 HTML_TEMPLATE = "email/issue.html"
@@ -133,11 +134,11 @@ def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt],
             "year": week.year,
             "monday": week.monday,
             "sunday": week.sunday,
-            "dates": date_range(week.monday, week.sunday),
+            "dates": date_range(week.monday, week.sunday, config.newsletter.language),
             "web_url": web_url(config, week),
         },
         "excerpts": tuple(excerpts),
-        "preheader": preheader(week, excerpts),
+        "preheader": preheader(week, excerpts, config.newsletter.language),
         "recipient": {"address": placeholders.address, "unsubscribe_url": placeholders.unsubscribe_url},
     }
 

@@ -144,3 +144,18 @@ def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None
 def underline(text: str, char: str = "-") -> str:
     """The text with a rule under it as long as its longest line."""
     return f"{text}\n{char * max(len(line) for line in text.splitlines())}"
+
+
+RIGHT_TO_LEFT_MARK = "\u200f"
+
+
+def right_to_left_text(text: str) -> str:
+    """A plain-text part for a right-to-left language: each line of words starts with U+200F, so that a
+    mail client that takes a line's direction from its first letter lays out a Hebrew line that opens with
+    a Latin name or a number from the right. Lines that are a link or an address alone stay as they are."""
+    lines = []
+    for line in text.split("\n"):
+        bare = line.strip()
+        alone = not bare or " " not in bare or bare.startswith(("http://", "https://", "mailto:"))
+        lines.append(line if alone else RIGHT_TO_LEFT_MARK + line)
+    return "\n".join(lines)

@@ -57,6 +57,16 @@ def catalog_problems(catalog: Catalog) -> list[str]:
     return problems
 
 
+def catalog_source(tag: str) -> str:
+    """The text of the catalog `tag` is read from; empty for English, which the templates spell."""
+    found = locale(tag)
+    for name in (str(found), found.language):
+        path = catalog_path(name)
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
 @lru_cache(maxsize=16)
 def translations(tag: str) -> NullTranslations:
     """The translations for `tag`: its own catalog, else its language's (`pt-BR` -> `pt`), else English."""

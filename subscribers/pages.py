@@ -15,7 +15,7 @@ from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
 from newsletter.templating import render_template
-from newsletter.translations import N_, translations
+from newsletter.translations import N_, catalog_source, translations
 from subscribers.tokens import TokenSigner
 
 SIGNUP = "web/signup.html"
@@ -33,8 +33,10 @@ class Pages:
         # Short, so that a harvested token soon stops working; a person who took longer sends again.
         self._form_lifetime = timedelta(minutes=config.web.form_minutes)
         self._shared = {"newsletter": config.newsletter, "pending_days": config.subscribers.pending_days}
-        # The consent record names the exact words the person saw: a digest of the form's template.
-        self.signup_version = "signup-" + hashlib.sha256(self._source(SIGNUP).encode()).hexdigest()[:12]
+        # The consent record names the exact words the person saw: a digest of the form's template, and of
+        # the catalog its words were translated with (none for English).
+        words = self._source(SIGNUP) + catalog_source(config.newsletter.language)
+        self.signup_version = "signup-" + hashlib.sha256(words.encode()).hexdigest()[:12]
         self.stylesheet_text = self._source("web/site.css")
         self._fixed = lru_cache(maxsize=64)(self._render_fixed)
 

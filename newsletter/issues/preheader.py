@@ -56,7 +56,8 @@ class _Words:
         quoted = [self.gettext("“%(title)s”") % {"title": title} for title in titles[:named]]
         rest = len(titles) - len(quoted)
         if rest:
-            more = self.ngettext("one more", "%(num)d more", rest) % {"num": rest}
+            more = (self.gettext("one more") if rest == 1
+                    else self.ngettext("%(num)d more", "%(num)d more", rest) % {"num": rest})
             quoted = [", ".join(quoted), more]
         listed = self.gettext(" and ").join(quoted)
         return self.gettext("This week: %(listed)s, %(when)s") % {"listed": listed, "when": when}

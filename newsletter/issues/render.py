@@ -21,8 +21,8 @@ from newsletter.config.settings import Config
 from newsletter.content.excerpt import Excerpt
 from newsletter.errors import TemplateError
 from newsletter.issues.preheader import preheader
-from newsletter.templating import email_environment, inline, render_template
-from newsletter.translations import date_range
+from newsletter.templating import email_environment, inline, render_template, right_to_left_text
+from newsletter.translations import date_range, direction
 from newsletter.weeks import IsoWeek
 
 HTML_TEMPLATE = "email/issue.html"
@@ -117,6 +117,8 @@ def render_issue(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt], *,
             )
         kept = kept[:-1]
     text = render_template(env, TEXT_TEMPLATE, context(config, week, kept, placeholders))
+    if direction(config.newsletter.language) == "rtl":
+        text = right_to_left_text(text)
     return RenderedIssue(week, html, text, kept, tuple(excerpts[len(kept):]), web_url(config, week),
                          placeholders)
 

@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 
 from newsletter.translations import (
     LOCALE_DIR,
+    catalog_path,
     catalog_problems,
     compiled,
     read_catalog,
@@ -22,6 +23,7 @@ from newsletter.translations import (
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
+SHIPPED = ("he", "ru")
 
 # What may stand outside {% trans %} in a template: markup, CSS, comments, entities, punctuation.
 _MARKUP = re.compile(r"<style.*?</style>|<!--.*?-->|<[^>]*>|&[#\w]+;", re.DOTALL)
@@ -81,6 +83,16 @@ def _template_ids() -> set[str | tuple[str, ...]]:
 def test_the_catalog_template_holds_exactly_the_strings_of_the_templates_and_code() -> None:
     missing, stale = _extracted() - _template_ids(), _template_ids() - _extracted()
     assert (missing, stale) == (set(), set()), "run scripts/catalogs and translate what it added"
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_a_shipped_language_translates_every_string_with_its_placeholders(language: str) -> None:
+    catalog = read_catalog(catalog_path(language), language)
+    untranslated = [message.id for message in catalog if message.id and (
+        not message.string or not all(message.string) or message.fuzzy)]
+    assert {m.id if isinstance(m.id, str) else tuple(m.id) for m in catalog if m.id} == _template_ids()
+    assert untranslated == []
+    assert catalog_problems(catalog) == []
 
 
 def test_a_catalog_with_a_broken_placeholder_is_named_and_its_string_falls_back_to_english(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import string
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -271,7 +272,30 @@ CHECKS: dict[str, Check] = {
     "logging.level": _one_of("debug", "info", "warning", "error"),
 }
 
+def _patterns_file(value: Any, context: Context) -> str | None:
+    """The admin's page patterns: TOML whose every pattern compiles (read again, the same way, at ingest)."""
+    if not value:
+        return None
+    path = context.path(value)
+    try:
+        with path.open("rb") as file:
+            table = tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        return f"cannot be read as TOML ({type(error).__name__}: {error}); check {path.name}"
+    for language, section in table.items():
+        if not isinstance(section, dict):
+            return f"must hold one table per language, like [he]; {language!r} is not one"
+        rules = [*section.get("source_lines", []), *(pair[0] for pair in section.get("chrome", []))]
+        for pattern in rules:
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as error:
+                return f"holds a pattern for {language!r} that does not compile ({error}): {pattern!r}"
+    return None
+
+
 CONTEXT_CHECKS: dict[str, ContextCheck] = {
+    "ingest.patterns_file": _patterns_file,
     "templates_dir": _templates_dir,
     "outbox.dir": _outbox_dir,
     "smtp.password": _smtp_password,

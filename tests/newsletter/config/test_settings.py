@@ -198,6 +198,7 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "ingest.categories": (["Daily Page", " "], {}),
     "ingest.deadline_seconds": (0, {}),
     "ingest.language": ("klingon-xx", {}),
+    "ingest.patterns_file": ("no-such-patterns.toml", {}),
     "subscribers.pending_days": (0, {}),
     "subscribers.dns_checks": ("sometimes", {}),
     "subscribers.smtputf8": ("perhaps", {}),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,18 +53,25 @@ def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
         path = write_config(tmp_path, database_url, web={"base_url": f"http://127.0.0.1:{port}"},
                             delivery={"transport": "smtp"}, smtp={"host": smtp.host, "port": smtp.port})
         config = settings.load(path, environ={})
-        engine = connect(config.database_url)
-        migrate(engine)
-        server = SignupServer(config, engine, host="127.0.0.1", port=port, poll_seconds=0.2)
-        thread = threading.Thread(target=lambda: asyncio.run(server.run()), name="serve", daemon=True)
-        thread.start()
-        try:
-            wait_for(lambda: server.started, "the server to start")
+        with serving(config, port) as engine:
             yield Site(f"http://127.0.0.1:{port}", config, engine, smtp)
-        finally:
-            server.stop()
-            thread.join(timeout=20)
-            engine.dispose()
+
+
+@contextmanager
+def serving(config: Config, port: int) -> Iterator[Engine]:
+    """`newsletter serve`'s sign-up server for `config` on `port`, in a thread, over a migrated database."""
+    engine = connect(config.database_url)
+    migrate(engine)
+    server = SignupServer(config, engine, host="127.0.0.1", port=port, poll_seconds=0.2)
+    thread = threading.Thread(target=lambda: asyncio.run(server.run()), name="serve", daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, "the server to start")
+        yield engine
+    finally:
+        server.stop()
+        thread.join(timeout=20)
+        engine.dispose()
 
 
 def test_sign_up_confirm_and_one_click_unsubscribe(site: Site, axe_context: BrowserContext,

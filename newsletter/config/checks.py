@@ -83,7 +83,7 @@ def _language(optional: bool) -> Check:
         try:
             Locale.parse(value, sep="-")
         except (ValueError, TypeError, UnknownLocaleError):
-            return f"{value!r} is not a language tag Babel knows; use a BCP 47 tag such as en, he, ru or pt-BR"
+            return "is not a language tag Babel knows; use a BCP 47 tag such as en, he, ru or pt-BR"
         return None
     return check
 

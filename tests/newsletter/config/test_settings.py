@@ -7,7 +7,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from newsletter.cli import cli
 from newsletter.cli.app import App
 from newsletter.config import settings as config
 from newsletter.errors import ConfigError
@@ -258,3 +260,12 @@ def test_a_template_that_does_not_compile_stops_the_load_naming_the_file(tmp_pat
         App(write(tmp_path, 'templates_dir = "mine"\n')).config  # noqa: B018
     assert caught.value.key == "templates_dir"
     assert str(caught.value).startswith(f"config: templates_dir holds {name}, which does not compile: {problem}")
+
+
+def test_an_unknown_language_tag_stops_the_command_with_one_line_naming_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[newsletter]\nlanguage = "klingon"\n')
+    result = CliRunner().invoke(cli, ["--config", str(path), "status"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: config: newsletter.language is not a language tag Babel knows; use a BCP 47 tag such "
+        "as en, he, ru or pt-BR (got 'klingon')"]

@@ -18,6 +18,7 @@ from newsletter.delivery.transports.base import Outgoing
 from newsletter.mail.headers import address_header, header
 from newsletter.mail.quoted_printable import encode_line
 from newsletter.templating import email_environment, inline, render_template
+from newsletter.translations import translations
 
 HTML_TEMPLATE = "email/confirm.html"
 TEXT_TEMPLATE = "email/confirm.txt"
@@ -43,7 +44,8 @@ class ConfirmationMail:
         top = [address_header("From", settings.from_name, settings.from_address)]
         if settings.reply_to:
             top.append(address_header("Reply-To", "", settings.reply_to))
-        top += [header("Subject", f"Please confirm your subscription to {settings.title}"),
+        subject = translations(settings.language).gettext("Please confirm your subscription to %(title)s")
+        top += [header("Subject", subject % {"title": settings.title}),
                 b"MIME-Version: 1.0\r\n",
                 # RFC 3834: stops out-of-office robots from answering a message no person wrote.
                 b"Auto-Submitted: auto-generated\r\n",

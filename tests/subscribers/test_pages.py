@@ -66,3 +66,10 @@ def test_the_pages_speak_hebrew_right_to_left_and_the_consent_record_names_the_c
                  .body).decode()
     assert "ההרשמה בוטלה" in gone
     assert "שיניתם את דעתכם?" in gone
+
+
+def test_a_field_error_is_shown_in_the_readers_language(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "sqlite:///x.db", newsletter={"language": "ru"})
+    pages = Pages(settings.load(path, environ={}), TokenSigner(derive(new_secret(), "test").tokens), lambda: START)
+    page = bytes(pages.signup(error="An email address cannot contain spaces.").body).decode()
+    assert "Адрес электронной почты не может содержать пробелы." in page

@@ -1,4 +1,5 @@
-"""Templates: the Jinja2 environment (the admin's `templates_dir` first, then the packaged templates), the
+"""Templates: the Jinja2 environment (the admin's `templates_dir` first, then the packaged templates), with
+the reader's language installed (jinja2.ext.i18n over the Babel catalogs of `translations`), the
 filters the emails and pages share, rendering with errors that name the template and line, and CSS inlining
 with premailer (once per email, never per recipient)."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 import logging
 import textwrap
 import traceback
-from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from premailer import Premailer
 
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, TemplateError
+from newsletter.translations import date_range, direction, long_date, translations
 
 TEXT_WIDTH = 72
 TEMPLATE_SUFFIXES = (".html", ".txt", ".xml")
@@ -32,21 +34,30 @@ def environment(config: Config) -> jinja2.Environment:
     folders = [packaged_templates()]
     if config.templates_dir:
         folders.insert(0, config.path(config.templates_dir))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xml"), default=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    language = config.newsletter.language
+    env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are not part of its words
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    rtl = direction(language) == "rtl"
+    env.globals.update(language=language, direction=direction(language),
+                       start="right" if rtl else "left", end="left" if rtl else "right")
+    env.filters["long_date"] = partial(long_date, tag=language)
+    env.filters["date_range"] = partial(date_range, tag=language)
+    return env
 
 
 def email_environment(config: Config) -> jinja2.Environment:
     """The template environment with the filters the email templates use."""
     env = environment(config)
     env.filters["wrap"] = wrap
-    env.filters["long_date"] = long_date
     env.filters["underline"] = underline
     return env
 
@@ -135,15 +146,16 @@ def underline(text: str, char: str = "-") -> str:
     return f"{text}\n{char * max(len(line) for line in text.splitlines())}"
 
 
-def long_date(day: date) -> str:
-    """Monday 16 November 2026."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+RIGHT_TO_LEFT_MARK = "\u200f"
 
 
-def date_range(first: date, last: date) -> str:
-    """16–22 November 2026; 30 November – 6 December 2026; 29 December 2025 – 4 January 2026."""
-    if first.year != last.year:
-        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
-    if first.month != last.month:
-        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-    return f"{first.day}–{last.day} {last:%B %Y}"
+def right_to_left_text(text: str) -> str:
+    """A plain-text part for a right-to-left language: each line of words starts with U+200F, so that a
+    mail client that takes a line's direction from its first letter lays out a Hebrew line that opens with
+    a Latin name or a number from the right. Lines that are a link or an address alone stay as they are."""
+    lines = []
+    for line in text.split("\n"):
+        bare = line.strip()
+        alone = not bare or " " not in bare or bare.startswith(("http://", "https://", "mailto:"))
+        lines.append(line if alone else RIGHT_TO_LEFT_MARK + line)
+    return "\n".join(lines)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import email_validator
 from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
 
+from newsletter.translations import N_
 from subscribers.errors import AddressError
 
 # RFC 5321 allows 254 characters in a path; anything much longer is refused before any parsing.
@@ -17,8 +18,8 @@ MAX_LENGTH = 254
 MAX_LOCAL_OCTETS = 64
 # RFC 2047 encoded words belong in headers' display text; as an "address" they are a header pasted in.
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bq]\?[^?\s]*\?=", re.IGNORECASE)
-NEEDS_SMTPUTF8 = ("This address has letters outside a-z before the @, and our mail server cannot deliver to "
-                  "such addresses. Please use an address with plain letters before the @.")
+NEEDS_SMTPUTF8 = N_("This address has letters outside a-z before the @, and our mail server cannot deliver to "
+                    "such addresses. Please use an address with plain letters before the @.")
 # Alphabets whose letters pass for each other; one part of an address mixing them is a look-alike.
 _CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"})
 
@@ -62,7 +63,7 @@ def parse(text: str, *, dns_checks: bool = False, dns_timeout: int = 5, smtputf8
         try:
             validate_email(candidate, check_deliverability=True, dns_resolver=resolver)
         except EmailUndeliverableError:
-            raise AddressError("The domain of this address does not accept email.", plausible=True) from None
+            raise AddressError(N_("The domain of this address does not accept email."), plausible=True) from None
         except EmailNotValidError as error:
             raise AddressError(_reason(error)) from None
     local, domain = valid.local_part, valid.domain
@@ -72,20 +73,20 @@ def parse(text: str, *, dns_checks: bool = False, dns_timeout: int = 5, smtputf8
 
 def _precheck(candidate: str) -> None:
     if not candidate:
-        raise AddressError("Enter your email address, as in name@example.org.")
+        raise AddressError(N_("Enter your email address, as in name@example.org."))
     if len(candidate) > MAX_LENGTH:
         raise AddressError(f"That is too long for an email address (at most {MAX_LENGTH} characters).")
     if any(unicodedata.category(c) == "Cc" for c in candidate):
-        raise AddressError("An email address cannot contain line breaks or other control characters.")
+        raise AddressError(N_("An email address cannot contain line breaks or other control characters."))
     if "<" in candidate or ">" in candidate:
-        raise AddressError("Type the address alone, without a name or angle brackets.")
+        raise AddressError(N_("Type the address alone, without a name or angle brackets."))
     if any(c.isspace() for c in candidate):
-        raise AddressError("An email address cannot contain spaces.")
+        raise AddressError(N_("An email address cannot contain spaces."))
     at_signs = candidate.count("@")
     if at_signs == 0:
-        raise AddressError("An email address needs an @ sign, as in name@example.org.")
+        raise AddressError(N_("An email address needs an @ sign, as in name@example.org."))
     if at_signs > 1:
-        raise AddressError("An email address has exactly one @ sign.")
+        raise AddressError(N_("An email address has exactly one @ sign."))
     local, domain = candidate.split("@")
     if _ENCODED_WORD.search(local):
         raise AddressError("That is an encoded word (=?charset?encoding?text?=), not an email address; "
@@ -95,8 +96,8 @@ def _precheck(candidate: str) -> None:
         raise AddressError(f"The part before the @ is too long: at most {MAX_LOCAL_OCTETS} bytes (here {octets}).")
     for part in (local, *domain.split(".")):
         if unicodedata.normalize("NFKC", part) != unicodedata.normalize("NFC", part):
-            raise AddressError("The address uses full-width or other stand-in forms of letters; "
-                               "type it with ordinary letters.")
+            raise AddressError(N_("The address uses full-width or other stand-in forms of letters; "
+                                  "type it with ordinary letters."))
         scripts = {_script(c) for c in part if c.isalpha()} & _CONFUSABLE_SCRIPTS
         if len(scripts) > 1:
             raise AddressError("The address mixes letters from different alphabets ("

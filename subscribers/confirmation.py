@@ -19,6 +19,7 @@ from newsletter.delivery.transports.base import Outgoing
 from newsletter.mail.headers import address_header, header
 from newsletter.mail.quoted_printable import encode_line
 from newsletter.templating import email_environment, inline, render_template
+from newsletter.translations import translations
 
 HTML_TEMPLATE = "email/confirm.html"
 TEXT_TEMPLATE = "email/confirm.txt"
@@ -36,8 +37,6 @@ class ConfirmationMail:
         self._config = config
         self._sign = sign
         html_template, text_template = CHANGE_TEMPLATES if change else (HTML_TEMPLATE, TEXT_TEMPLATE)
-        subject = (f"Please confirm your new address for {config.newsletter.title}" if change
-                   else f"Please confirm your subscription to {config.newsletter.title}")
         env = email_environment(config)
         values = {"newsletter": config.newsletter, "confirm_url": _LINK,
                   "pending_days": config.subscribers.pending_days,
@@ -50,7 +49,10 @@ class ConfirmationMail:
         top = [address_header("From", settings.from_name, settings.from_address)]
         if settings.reply_to:
             top.append(address_header("Reply-To", "", settings.reply_to))
-        top += [header("Subject", subject),
+        words = translations(settings.language)
+        subject = (words.gettext("Please confirm your new address for %(title)s") if change
+                   else words.gettext("Please confirm your subscription to %(title)s"))
+        top += [header("Subject", subject % {"title": settings.title}),
                 b"MIME-Version: 1.0\r\n",
                 # RFC 3834: stops out-of-office robots from answering a message no person wrote.
                 b"Auto-Submitted: auto-generated\r\n",

@@ -15,6 +15,7 @@ from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
 from newsletter.templating import render_template
+from newsletter.translations import N_, catalog_source, translations
 from subscribers.tables import Status
 from subscribers.tokens import TokenSigner
 
@@ -27,13 +28,16 @@ class Pages:
 
     def __init__(self, config: Config, signer: TokenSigner, now: Callable[[], datetime]) -> None:
         self.env = templating.environment(config)
+        self._translations = translations(config.newsletter.language)
         self._signer = signer
         self._now = now
         # Short, so that a harvested token soon stops working; a person who took longer sends again.
         self.form_lifetime = timedelta(minutes=config.web.form_minutes)
         self._shared = {"newsletter": config.newsletter, "pending_days": config.subscribers.pending_days}
-        # The consent record names the exact words the person saw: a digest of the form's template.
-        self.signup_version = "signup-" + hashlib.sha256(self._source(SIGNUP).encode()).hexdigest()[:12]
+        # The consent record names the exact words the person saw: a digest of the form's template, and of
+        # the catalog its words were translated with (none for English).
+        words = self._source(SIGNUP) + catalog_source(config.newsletter.language)
+        self.signup_version = "signup-" + hashlib.sha256(words.encode()).hexdigest()[:12]
         self.stylesheet_text = self._source("web/site.css")
         self.script_text = self._source("web/altcha.js")
         self.proof_of_work = config.web.proof_of_work
@@ -52,27 +56,40 @@ class Pages:
                headers: Mapping[str, str] | None = None) -> HTMLResponse:
         """The sign-up form with a fresh form token; `error` belongs to the field, `problem` to the form."""
         token = self._signer.form_token(self._now() + self.form_lifetime)
-        html = self._render(SIGNUP, heading="Subscribe", form_token=token, error=error, problem=problem,
+        html = self._render(SIGNUP, heading=self.words(N_("Subscribe")), form_token=token,
+                            error=self.words(error) if error else error, problem=problem,
                             proof_of_work=self.proof_of_work)
         return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
 
+    def words(self, text: str, **values: object) -> str:
+        """`text` (English, as the code marks it with N_) in the readers' language, `values` filled in."""
+        translated = self._translations.gettext(text)
+        return translated % values if values else translated
+
+    def duration(self, seconds: int) -> str:
+        """"45 seconds" or "3 minutes", in the readers' language."""
+        if seconds < 120:
+            return self._translations.ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
+        minutes = round(seconds / 60)
+        return self._translations.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
+
     def message(self, heading: str, paragraphs: Sequence[str], *, status: int = 200, back: bool = False,
                 headers: Mapping[str, str] | None = None) -> HTMLResponse:
-        """A page that only says something; the same words always give the same bytes."""
-        return HTMLResponse(self._fixed(heading, tuple(paragraphs), back), status,
-                            headers={**NO_STORE, **(headers or {})})
+        """A page that only says something, in the readers' language; the same words give the same bytes."""
+        html = self._fixed(self.words(heading), tuple(self.words(text) for text in paragraphs), back)
+        return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
 
     def welcome(self, manage_link: str) -> HTMLResponse:
         """The page after confirming, with the link to the reader's own page (relative, like every link here)."""
-        html = self._render("web/message.html", heading="You are subscribed", paragraphs=(
-            "Thank you. The next issue comes to this address; every issue has a link to leave.",),
-            back="", link=(manage_link, "Manage your subscription"))
+        html = self._render("web/message.html", heading=self.words(N_("You are subscribed")), paragraphs=(
+            self.words(N_("Thank you. The next issue comes to this address; every issue has a link to leave.")),),
+            back="", link=(manage_link, self.words(N_("Manage your subscription"))))
         return HTMLResponse(html, headers=NO_STORE)
 
     def action(self, heading: str, explanation: str, action: str, token: str, button: str) -> HTMLResponse:
-        """A page with one button that POSTs `token` to `action`."""
-        html = self._render("web/action.html", heading=heading, explanation=explanation, action=action,
-                            token=token, button=button)
+        """A page with one button that POSTs `token` to `action`; the words in the readers' language."""
+        html = self._render("web/action.html", heading=self.words(heading), explanation=self.words(explanation),
+                            action=action, token=token, button=self.words(button))
         return HTMLResponse(html, headers=NO_STORE)
 
     def manage(self, status: Status, kept: Sequence[tuple[str, str]], token: str, *, paused: bool,

@@ -17,6 +17,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
+from newsletter.translations import N_
 from subscribers.errors import TokenError
 
 _LAYOUT = struct.Struct(">BQ8sQ")
@@ -66,12 +67,12 @@ class TokenSigner:
         raw = _decode(token)
         payload, mac = raw[:_LAYOUT.size], raw[_LAYOUT.size:]
         if not hmac.compare_digest(mac, self._mac(payload)):
-            raise TokenError("This link is not valid: it was changed or was not made by this newsletter.")
+            raise TokenError(N_("This link is not valid: it was changed or was not made by this newsletter."))
         kind, subscriber_id, nonce, until = _LAYOUT.unpack(payload)
         if kind != purpose:
-            raise TokenError("This link is for something else; use the link from the email.")
+            raise TokenError(N_("This link is for something else; use the link from the email."))
         if until and now.timestamp() > until:
-            raise TokenError("This link has expired.", expired=True)
+            raise TokenError(N_("This link has expired."), expired=True)
         return Claims(Purpose(kind), subscriber_id, nonce.hex(), until)
 
     def form_token(self, expires: datetime) -> str:
@@ -85,12 +86,12 @@ class TokenSigner:
 def _decode(token: str) -> bytes:
     text = token.strip()
     if not text or len(text) > MAX_TEXT:
-        raise TokenError("This link is not valid: it is incomplete or too long.")
+        raise TokenError(N_("This link is not valid: it is incomplete or too long."))
     try:
         standard = text.translate(_FROM_URLSAFE) + "=" * (-len(text) % 4)
         raw = base64.b64decode(standard, validate=True)
     except (binascii.Error, ValueError):
-        raise TokenError("This link is not valid: it is damaged; copy the whole link.") from None
+        raise TokenError(N_("This link is not valid: it is damaged; copy the whole link.")) from None
     if len(raw) != _LENGTH:
-        raise TokenError("This link is not valid: it is damaged; copy the whole link.")
+        raise TokenError(N_("This link is not valid: it is damaged; copy the whole link."))
     return raw

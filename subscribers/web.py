@@ -19,6 +19,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from newsletter.translations import N_
 from subscribers import signups
 from subscribers.addresses import Address
 from subscribers.blocking import Blocking
@@ -37,10 +38,10 @@ from subscribers.tokens import Claims, Purpose
 log = logging.getLogger("subscribers.web")
 # How long /healthz waits for the database's write lock before it answers 503.
 HEALTH_WAIT_MS = 1000
-CHECK_INBOX = ("Check your inbox",
-               ("If this address can receive email, a message is on its way with a link to confirm. "
-                "Nothing else is sent until you press the button behind that link.",
-                "No email after a few minutes? Look in the spam folder, or sign up again in an hour."))
+CHECK_INBOX = (N_("Check your inbox"),
+               (N_("If this address can receive email, a message is on its way with a link to confirm. "
+                   "Nothing else is sent until you press the button behind that link."),
+                N_("No email after a few minutes? Look in the spam folder, or sign up again in an hour.")))
 
 
 class Endpoint:
@@ -111,8 +112,8 @@ class Endpoint:
         if wait:
             return self._too_many(wait, as_json)
         if self.origins.sender(request) is None and posted_from_elsewhere(request, self.side.settings.base_url):
-            problem = ("This form can only be sent from its own page on this site. Open the sign-up page "
-                       "and send it from there.")
+            problem = self.pages.words(N_("This form can only be sent from its own page on this site. Open the "
+                                          "sign-up page and send it from there."))
             return (json_answer({"error": problem}, 403) if as_json
                     else self.pages.signup(status=403, problem=problem))
         fields = await read_fields(request)
@@ -122,7 +123,8 @@ class Endpoint:
         try:
             self.side.signer.verify(fields.get("form_token", ""), Purpose.FORM, self.side.now())
         except TokenError:
-            problem = "This form was open too long or did not come from this site. Please send it again."
+            problem = self.pages.words(N_("This form was open too long or did not come from this site. "
+                                          "Please send it again."))
             return (json_answer({"error": problem, "field": "form_token"}, 400) if as_json
                     else self.pages.signup(status=400, problem=problem))
         if self.side.settings.proof_of_work and not self.side.proof_of_work.passed(fields.get("altcha", "")):
@@ -144,9 +146,9 @@ class Endpoint:
     async def confirm_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         self._claims(token, Purpose.CONFIRM)
-        return self.pages.action("Confirm your subscription",
-                                 "Press the button to start getting the newsletter at this address.",
-                                 "confirm", token, "Confirm my subscription")
+        return self.pages.action(N_("Confirm your subscription"),
+                                 N_("Press the button to start getting the newsletter at this address."),
+                                 "confirm", token, N_("Confirm my subscription"))
 
     async def confirm(self, request: Request) -> Response:
         claims = self._claims(await self._token(request), Purpose.CONFIRM)
@@ -159,18 +161,18 @@ class Endpoint:
     async def unsubscribe_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         self._claims(token, Purpose.UNSUBSCRIBE)
-        return self.pages.action("Unsubscribe", "Press the button and no more issues are sent to this address.",
-                                 "unsubscribe", token, "Unsubscribe")
+        return self.pages.action(N_("Unsubscribe"), N_("Press the button and no more issues are sent to this address."),
+                                 "unsubscribe", token, N_("Unsubscribe"))
 
     async def unsubscribe(self, request: Request) -> Response:
         """The button on the page, and RFC 8058 one-click: POST ?token=... with List-Unsubscribe=One-Click."""
         claims = self._claims(await self._token(request), Purpose.UNSUBSCRIBE)
         outcome = await self.blocking(self.side.store.unsubscribe, claims.subscriber_id, claims.nonce)
         if outcome in (Action.DONE, Action.ALREADY, Action.GONE):
-            return self.pages.message("You are unsubscribed", (
-                "No more issues will be sent to this address. It has been deleted from the list; "
-                "only a one-way fingerprint stays, so that it is never written to again.",
-                "Changed your mind? You can sign up again at any time."), back=True)
+            return self.pages.message(N_("You are unsubscribed"), (
+                N_("No more issues will be sent to this address. It has been deleted from the list; "
+                   "only a one-way fingerprint stays, so that it is never written to again."),
+                N_("Changed your mind? You can sign up again at any time.")), back=True)
         return self._lost(outcome)
 
     async def _parse(self, typed: str) -> Address:
@@ -190,12 +192,13 @@ class Endpoint:
 
     def _lost(self, outcome: Action) -> Response:
         if outcome is Action.STALE:
-            return self.pages.message("This link is out of date", (
-                "It belongs to an earlier subscription of this address. Use the link in the most "
-                "recent email from us.",), status=400, back=True)
+            return self.pages.message(N_("This link is out of date"), (
+                N_("It belongs to an earlier subscription of this address. Use the link in the most "
+                   "recent email from us."),), status=400, back=True)
         days = self.side.settings.pending.days
-        return self.pages.message("This sign-up no longer exists", (
-            f"Sign-ups that are not confirmed within {days} days are deleted. Please sign up again.",),
+        return self.pages.message(N_("This sign-up no longer exists"), (
+            self.pages.words(N_("Sign-ups that are not confirmed within %(days)s days are deleted. "
+                                "Please sign up again."), days=days),),
             status=400, back=True)
 
     def _accepted(self, as_json: bool, thanks: str | None = None) -> Response:
@@ -203,24 +206,21 @@ class Endpoint:
         if thanks is not None:  # a thank-you page on an allowed origin (Origins.thank_you), never elsewhere
             return RedirectResponse(thanks, 303, headers=NO_STORE)
         if as_json:
-            return json_answer({"status": "check-your-inbox", "message": paragraphs[0]})
+            return json_answer({"status": "check-your-inbox", "message": self.pages.words(paragraphs[0])})
         return self.pages.message(heading, paragraphs)
 
     def _too_many(self, wait: int, as_json: bool) -> Response:
         headers = {"Retry-After": str(wait)}
-        text_ = f"Too many sign-ups from here. Please try again in {_minutes(wait)}."
+        text_ = self.pages.words(N_("Too many sign-ups from here. Please try again in %(wait)s."),
+                                 wait=self.pages.duration(wait))
         if as_json:
             return json_answer({"error": text_}, 429, headers)
-        return self.pages.message("Please wait a moment", (text_,), status=429, headers=headers, back=True)
+        return self.pages.message(N_("Please wait a moment"), (text_,), status=429, headers=headers, back=True)
 
 
 class _LinkError(Exception):
     def __init__(self, error: TokenError) -> None:
         self.error = error
-
-
-def _minutes(seconds: int) -> str:
-    return f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
 
 
 def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
@@ -238,17 +238,17 @@ def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | No
     async def link_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, _LinkError)
         expired = error.error.expired
-        heading = "This link has expired" if expired else "This link does not work"
-        advice = ("Sign up again to get a new one." if expired
-                  else "Open it from the email once more, or copy the whole link into the address bar.")
+        heading = N_("This link has expired") if expired else N_("This link does not work")
+        advice = (N_("Sign up again to get a new one.") if expired
+                  else N_("Open it from the email once more, or copy the whole link into the address bar."))
         return pages.message(heading, (error.error.reason, advice), status=400, back=True)
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
         if posted_json(request):
             return json_answer({"error": error.detail}, error.status_code, error.headers)
-        heading = {404: "Page not found", 405: "Not allowed here", 413: "Too much data"}.get(
-            error.status_code, "That did not work")
+        heading = {404: N_("Page not found"), 405: N_("Not allowed here"), 413: N_("Too much data")}.get(
+            error.status_code, N_("That did not work"))
         return pages.message(heading, (error.detail,), status=error.status_code, back=True,
                              headers=error.headers)
 
@@ -256,13 +256,13 @@ def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | No
         assert isinstance(error, SubscriberError)
         # Our messages carry no address, but they are meant for the admin: the log, not the visitor.
         log.error("%s %s: %s", request.method, request.url.path, error)
-        return pages.message("Something went wrong", (
-            "The error is on our side and has been logged. Please try again in a minute.",),
+        return pages.message(N_("Something went wrong"), (
+            N_("The error is on our side and has been logged. Please try again in a minute."),),
             status=error.http_status, back=True)
 
     async def server_error(request: Request, error: Exception) -> Response:
-        return pages.message("Something went wrong", (
-            "The error is on our side and has been logged. Please try again in a minute.",), status=500)
+        return pages.message(N_("Something went wrong"), (
+            N_("The error is on our side and has been logged. Please try again in a minute."),), status=500)
 
     table = [
         Route("/", endpoint.home, methods=["GET"]),

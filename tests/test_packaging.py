@@ -24,3 +24,8 @@ def test_the_wheel_ships_the_templates_and_the_migrations(tmp_path: Path) -> Non
     assert {n for n in names if n.startswith("newsletter/db/migrations/versions/")} >= {
         "newsletter/db/migrations/versions/0001_content.py", "newsletter/db/migrations/versions/0003_deliveries.py"}
     assert any(n.startswith("subscribers/") for n in names)
+    # The catalogs and the page patterns of every language, as data; nothing compiled.
+    for data in sorted((REPO / "newsletter" / "locale").rglob("*.po*")):
+        assert data.relative_to(REPO).as_posix() in names, f"{data.name} of {data.parent} is not in the wheel"
+    assert "newsletter/content/page_languages.toml" in names
+    assert not any(n.endswith(".mo") for n in names)

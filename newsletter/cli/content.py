@@ -35,7 +35,7 @@ def ingest_command(app: App, sources: tuple[str, ...], explain: bool, as_json: b
     headers = {"User-Agent": "newsletter-ingest/1.0"}
     with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True, headers=headers) as client:
         if explain:
-            explained = explain_sources(sources, client, app.config.ingest)
+            explained = explain_sources(sources, client, app.config.ingest_settings())
             if as_json:
                 click.echo(json.dumps([explained_json(item) for item in explained], ensure_ascii=False, indent=2))
             else:
@@ -45,7 +45,7 @@ def ingest_command(app: App, sources: tuple[str, ...], explain: bool, as_json: b
                 raise SystemExit(1)
             return
         outcomes = ingest(sources, app.sessions, client, on_outcome=lambda o: _show(app, o),
-                          settings=app.config.ingest)
+                          settings=app.config.ingest_settings())
     failed = [o for o in outcomes if not o.ok]
     found = sum(o.found for o in outcomes)
     new = sum(o.new for o in outcomes)

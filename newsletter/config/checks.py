@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import string
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
 
 from newsletter.config.bounce_checks import BOUNCE_CHECKS, BOUNCE_CONTEXT_CHECKS
 from newsletter.config.cron import crontab_trigger
@@ -72,6 +75,18 @@ def _address(optional: bool) -> Check:
 
 def _one_line(value: Any) -> str | None:
     return "must be one line" if any(c in value for c in "\r\n\0") else None
+
+
+def _language(optional: bool) -> Check:
+    def check(value: Any) -> str | None:
+        if optional and value == "":
+            return None
+        try:
+            Locale.parse(value, sep="-")
+        except (ValueError, TypeError, UnknownLocaleError):
+            return "is not a language tag Babel knows; use a BCP 47 tag such as en, he, ru or pt-BR"
+        return None
+    return check
 
 
 def _subject(value: Any) -> str | None:
@@ -221,6 +236,7 @@ CHECKS: dict[str, Check] = {
     "newsletter.list_id": _list_id,
     "newsletter.postal_address": lambda v: _not_empty(v) or _one_line(v),
     "newsletter.subject": _subject,
+    "newsletter.language": _language(optional=False),
     "database.url": _database_url,
     "selection.max_excerpts": _between(1),
     "selection.max_words": _between(1),
@@ -262,6 +278,7 @@ CHECKS: dict[str, Check] = {
     "schedule.retry_minutes": _between(1, 1440),
     "ingest.categories": _categories,
     "ingest.deadline_seconds": _between(1, 3600),
+    "ingest.language": _language(optional=True),
     "subscribers.pending_days": _between(1),
     "subscribers.resubscribe_days": _between(1, 3650),
     "privacy.key_file": _not_empty,
@@ -273,7 +290,30 @@ CHECKS: dict[str, Check] = {
     **BOUNCE_CHECKS,
 }
 
+def _patterns_file(value: Any, context: Context) -> str | None:
+    """The admin's page patterns: TOML whose every pattern compiles (read again, the same way, at ingest)."""
+    if not value:
+        return None
+    path = context.path(value)
+    try:
+        with path.open("rb") as file:
+            table = tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        return f"cannot be read as TOML ({type(error).__name__}: {error}); check {path.name}"
+    for language, section in table.items():
+        if not isinstance(section, dict):
+            return f"must hold one table per language, like [he]; {language!r} is not one"
+        rules = [*section.get("source_lines", []), *(pair[0] for pair in section.get("chrome", []))]
+        for pattern in rules:
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as error:
+                return f"holds a pattern for {language!r} that does not compile ({error}): {pattern!r}"
+    return None
+
+
 CONTEXT_CHECKS: dict[str, ContextCheck] = {
+    "ingest.patterns_file": _patterns_file,
     "templates_dir": _templates_dir,
     "outbox.dir": _outbox_dir,
     "smtp.password": _smtp_password,

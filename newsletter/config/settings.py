@@ -46,6 +46,10 @@ class NewsletterSettings:
         "Subject template; fields: {title}, {date} (Monday), {week}, {first} (the first excerpt's title), "
         "{count} (excerpts).",
     )
+    language: str = setting(
+        "en", "The readers' language, a BCP 47 tag (en, he, ru, pt-BR): every word of the emails and pages, "
+        "dates, and right-to-left layout for he, ar, fa, yi.",
+    )
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class ScheduleSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
+    language: str = setting("", "Language of the pages ingested (BCP 47); empty: newsletter.language.")
+    patterns_file: str = setting("", "A TOML file of more source-line, label and chrome patterns per language "
+                                 "(the shape of newsletter/content/page_languages.toml); empty: none.")
     categories: list[str] = setting([], "Feed categories whose items are ingested (any case); empty: every item.")
     deadline_seconds: float = setting(
         120.0, "Most seconds one URL may take to arrive, however slowly it trickles in; then it is cut off."
@@ -216,6 +223,13 @@ class Config:
     def path(self, value: str) -> Path:
         """A path setting resolved against the config file's directory."""
         return self.base_dir / Path(value).expanduser()
+
+    def ingest_settings(self) -> IngestSettings:
+        """`[ingest]` as the ingest uses it: the pages' language (the readers' unless said otherwise) and
+        the patterns file resolved against the config file's directory."""
+        patterns = str(self.path(self.ingest.patterns_file)) if self.ingest.patterns_file else ""
+        return dataclasses.replace(self.ingest, language=self.ingest.language or self.newsletter.language,
+                                   patterns_file=patterns)
 
     @property
     def database_url(self) -> str:

@@ -22,6 +22,7 @@ from newsletter.content import store as excerpt_store
 from newsletter.content.chrome import Repeats
 from newsletter.content.feeds import read_feed
 from newsletter.content.html_pages import read_html_page
+from newsletter.content.page_patterns import PagePatterns, page_patterns
 from newsletter.content.reading import Reading
 from newsletter.content.sanitise import blocks, parse_fragment
 from newsletter.content.sources import Document, Kind, expand, is_url, read
@@ -61,7 +62,13 @@ def read_document(document: Document, repeats: Repeats | None = None,
         return read_feed(document.data, document.name, frozenset(settings.categories))
     if document.kind is Kind.HTML:
         return read_html_page(document.text(), document.name, repeats)
-    return read_text_page(document.text(), document.name, repeats)
+    return read_text_page(document.text(), document.name, repeats, patterns_of(settings))
+
+
+def patterns_of(settings: IngestSettings) -> PagePatterns:
+    """The page patterns of the settings' language, with the admin's file when there is one."""
+    extra = Path(settings.patterns_file).expanduser() if settings.patterns_file else None
+    return page_patterns(settings.language or "en", extra)
 
 
 def _site(document: Document) -> tuple[str, Kind]:

@@ -36,7 +36,7 @@ def _year(text: str) -> int:
     return year
 
 
-def _make(year: str, month: str, day: str) -> date | None:
+def made(year: str, month: str, day: str) -> date | None:
     try:
         return date(_year(year), int(month), int(day))
     except ValueError:
@@ -49,7 +49,7 @@ def source_line_date(line: str) -> date | None:
     if match is None:
         return None
     month, day, year = match.groups()
-    return _make(year, month, day)
+    return made(year, month, day)
 
 
 def is_source_line(line: str) -> bool:
@@ -69,7 +69,7 @@ def page_heading_date(line: str) -> date | None:
     if match is None:
         return None
     day, month, year = match.groups()[1:]
-    return _make(year, month, day)
+    return made(year, month, day)
 
 
 def page_kind(line: str) -> str:

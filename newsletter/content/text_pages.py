@@ -14,15 +14,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from newsletter.content.chrome import Repeats, chrome_rule, repeats_kind, series
-from newsletter.content.excerpt import Excerpt, ParagraphKind, normalise, paragraph
-from newsletter.content.lesson_dates import (
-    continues_source_line,
-    is_source_line,
-    page_heading_date,
-    page_kind,
-    source_line_date,
-)
+from newsletter.content.chrome import Repeats, repeats_kind, series
+from newsletter.content.excerpt import Excerpt, ParagraphKind, normalise
+from newsletter.content.lesson_dates import continues_source_line, page_heading_date, page_kind
+from newsletter.content.page_patterns import ENGLISH, PagePatterns
 from newsletter.content.reading import Cause, DateFrom, Dropped, Found, Reading, bare_title, without_repeats
 from newsletter.errors import SourceError
 
@@ -41,33 +36,34 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def text_blocks(text: str) -> list[str]:
+def text_blocks(text: str, patterns: PagePatterns = ENGLISH) -> list[str]:
     """Blank-line separated blocks, hard-wrapped lines joined; a source line starts its own block and takes
     in a continuation line ("and from the 2nd part ...") even across a blank line."""
     blocks: list[str] = []
     current: list[str] = []
     for line in [*text.lstrip("\ufeff").splitlines(), ""]:
-        if current and (not line.strip() or is_source_line(line)):
+        if current and (not line.strip() or patterns.is_source_line(line)):
             blocks.append(_squash(" ".join(current)))
             current = []
         if not line.strip():
             continue
-        if not current and blocks and continues_source_line(line) and is_source_line(blocks[-1]):
+        if not current and blocks and continues_source_line(line) and patterns.is_source_line(blocks[-1]):
             current = [blocks.pop()]
         current.append(line)
     return blocks
 
 
-def is_body(block: str) -> bool:
+def is_body(block: str, patterns: PagePatterns = ENGLISH) -> bool:
     """Whether a block reads as a body paragraph rather than a title or a chrome line."""
-    if paragraph(block).kind is not ParagraphKind.TEXT or _ELLIPSIS_LEAD.match(block):
+    if patterns.paragraph(block).kind is not ParagraphKind.TEXT or _ELLIPSIS_LEAD.match(block):
         return True
     return len(block.split()) > _TITLE_MAX_WORDS or _SENTENCE_END.search(block) is not None
 
 
-def _title_starts(blocks: list[str], indices: list[int]) -> list[int]:
+def _title_starts(blocks: list[str], indices: list[int], patterns: PagePatterns) -> list[int]:
     """Positions in `indices` of the blocks that read as a title and are followed by a body paragraph."""
-    return [k for k, i in enumerate(indices[:-1]) if not is_body(blocks[i]) and is_body(blocks[indices[k + 1]])]
+    return [k for k, i in enumerate(indices[:-1])
+            if not is_body(blocks[i], patterns) and is_body(blocks[indices[k + 1]], patterns)]
 
 
 @dataclass(frozen=True)
@@ -79,6 +75,7 @@ class _Page:
     heading_date: date | None
     kind: str
     repeats: Repeats
+    patterns: PagePatterns
 
 
 class _Reader:
@@ -95,14 +92,17 @@ class _Reader:
     def is_section_heading(self, index: int) -> bool:
         name = series(self.page.kind)
         text = normalise(self.page.blocks[index])
-        return bool(name) and text.startswith(name + " ") and not is_body(self.page.blocks[index])
+        return bool(name) and text.startswith(name + " ") and not self.is_body(index)
+
+    def is_body(self, index: int) -> bool:
+        return is_body(self.page.blocks[index], self.page.patterns)
 
     def is_description(self, index: int, end: int) -> bool:
         """Whether the block under a section heading describes the section: a title follows it (read as a
         sentence or not, it is then not the excerpt's title itself)."""
         blocks = self.page.blocks
-        shapes = [is_body(blocks[j]) for j in range(index, min(index + 3, end))]
-        if len(shapes) < 2 or is_source_line(blocks[index]) or self.is_section_heading(index):
+        shapes = [self.is_body(j) for j in range(index, min(index + 3, end))]
+        if len(shapes) < 2 or self.page.patterns.is_source_line(blocks[index]) or self.is_section_heading(index):
             return False
         return (shapes[0] and not shapes[1]) or shapes == [False, False, True]
 
@@ -118,7 +118,7 @@ class _Reader:
                 if self.is_description(i + 1, end):
                     self.drop(i + 1, Cause.CHROME, "section description")
                     i += 1
-            elif is_source_line(blocks[i]):
+            elif self.page.patterns.is_source_line(blocks[i]):
                 self.close(run, i)
                 run = []
             else:
@@ -129,18 +129,19 @@ class _Reader:
     def close(self, run: list[int], source: int | None) -> None:
         """Make the excerpts of one run of blocks that ends at a source line, a section heading or the footer."""
         blocks = self.page.blocks
-        rules = {i: chrome_rule(blocks[i]) for i in run}
+        rules = {i: self.page.patterns.chrome_rule(blocks[i]) for i in run}
         plain = [i for i in run if not rules[i] and not self.page.repeats.repeated(blocks[i])]
         if source is None:
             for i in run:
                 self.why_chrome(i, rules[i])
-            self.make(plain, [plain[k] for k in _title_starts(blocks, plain)], None)
+            self.make(plain, [plain[k] for k in _title_starts(blocks, plain, self.page.patterns)], None)
             return
         # A source line closes one excerpt. Its title is looked for among the lines no rule names and the
         # site does not repeat; when none will do (the same excerpt on two pages of one site), among all but
         # the widgets. From the title to the source line everything is body, but a widget that is no sentence.
-        widgets = [i for i in run if not (rules[i] and not is_body(blocks[i]))]
-        in_plain, in_widgets = _title_starts(blocks, plain), _title_starts(blocks, widgets)
+        widgets = [i for i in run if not (rules[i] and not self.is_body(i))]
+        patterns = self.page.patterns
+        in_plain, in_widgets = _title_starts(blocks, plain, patterns), _title_starts(blocks, widgets, patterns)
         title = plain[in_plain[0]] if in_plain else widgets[in_widgets[0]] if in_widgets else (
             widgets[0] if widgets else None)
         start = run.index(title) if title is not None else len(run)
@@ -185,7 +186,7 @@ class _Reader:
             if source is not None:
                 self.drop(source, Cause.EMPTY, "closes a title with no paragraphs")
             return
-        lesson_date, date_from = source_line_date(line), DateFrom.SOURCE_LINE
+        lesson_date, date_from = self.page.patterns.source_line_date(line), DateFrom.SOURCE_LINE
         if lesson_date is None:
             lesson_date, date_from = self.page.heading_date, DateFrom.PAGE_HEADER
         if lesson_date is None:
@@ -194,27 +195,30 @@ class _Reader:
             raise SourceError(self.page.origin, f"{what} and the page has no heading like "
                               "'The Daily Page - DD-MM-YY': write the lesson date as M/D/YY")
         excerpt = Excerpt(title=bare_title(blocks[title]), lesson_date=lesson_date, source=line,
-                          paragraphs=tuple(paragraph(blocks[i]) for i in body), origin=self.page.origin)
+                          paragraphs=tuple(self.page.patterns.paragraph(blocks[i]) for i in body),
+                          origin=self.page.origin)
         self.found.append(Found(excerpt, date_from))
 
 
-def read_text_page(text: str, origin: str, repeats: Repeats | None = None) -> Reading:
+def read_text_page(text: str, origin: str, repeats: Repeats | None = None,
+                   patterns: PagePatterns = ENGLISH) -> Reading:
     """Read one daily page given as text: its excerpts and every dropped block with its reason.
 
     Args:
         text: the page, any line endings, with or without a byte order mark.
         origin: where the page came from; recorded on each excerpt and named in errors.
         repeats: the lines of this page and of the other pages of its site; a line on several is chrome.
+        patterns: what the page's language adds to the English source lines, labels and chrome.
 
     Raises:
         SourceError: no excerpt can be told apart from chrome, or an excerpt has no readable date.
     """
-    blocks = text_blocks(text)
-    first_source = next((i for i, block in enumerate(blocks) if is_source_line(block)), len(blocks))
+    blocks = text_blocks(text, patterns)
+    first_source = next((i for i, block in enumerate(blocks) if patterns.is_source_line(block)), len(blocks))
     heading = next((i for i in range(first_source) if page_heading_date(blocks[i]) is not None), None)
     kind = page_kind(blocks[heading]) if heading is not None else ""
     page = _Page(blocks, origin, page_heading_date(blocks[heading]) if heading is not None else None, kind,
-                 repeats or Repeats())
+                 repeats or Repeats(), patterns)
     reader = _Reader(page)
     start = 0
     if heading is not None:
@@ -222,12 +226,12 @@ def read_text_page(text: str, origin: str, repeats: Repeats | None = None) -> Re
             reader.drop(i, Cause.CHROME, "site header above the page heading")
         reader.drop(heading, Cause.CHROME, "page heading")
         start = heading + 1
-    last_source = max((i for i, block in enumerate(blocks) if is_source_line(block)), default=start - 1)
+    last_source = max((i for i, block in enumerate(blocks) if patterns.is_source_line(block)), default=start - 1)
     # The footer begins where the page names its kind again ("Daily Pages"); a page that does not, at its
     # sign-up box. A sign-up box higher up, between excerpts, is only a widget.
     after = range(max(start, last_source + 1), len(blocks))
     footer = next((i for i in after if repeats_kind(blocks[i], kind)),
-                  next((i for i in after if chrome_rule(blocks[i]) == "newsletter box"), len(blocks)))
+                  next((i for i in after if patterns.chrome_rule(blocks[i]) == "newsletter box"), len(blocks)))
     for i in range(footer, len(blocks)):
         reader.drop(i, Cause.CHROME, "footer")
     reader.read_region(start, footer)

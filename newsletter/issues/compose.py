@@ -49,7 +49,11 @@ from newsletter.issues.render import Placeholders, RenderedIssue
 from newsletter.mail.headers import address_domain, address_header, header, one_line
 from newsletter.mail.quoted_printable import encode_line
 from newsletter.mail.recipient import Recipient
+from newsletter.translations import N_, day_month_year, translations
 from newsletter.weeks import IsoWeek
+
+# newsletter.subject's default, marked here so that each catalog gives it in its language.
+DEFAULT_SUBJECT = N_("{title} — week of {date}")
 
 CRLF = b"\r\n"
 MAX_URL = 900  # keeps "List-Unsubscribe: <URL>," inside one 998-octet line
@@ -149,11 +153,13 @@ def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
 
 def subject_line(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt]) -> str:
     """The configured subject with its fields (`header_rules.SUBJECT_FIELDS`) filled in, on one line."""
-    monday = week.monday
-    fields = {"title": one_line(config.newsletter.title), "date": f"{monday.day} {monday:%B %Y}",
+    language = config.newsletter.language
+    fields = {"title": one_line(config.newsletter.title), "date": day_month_year(week.monday, language),
               "week": str(week), "first": one_line(excerpts[0].title) if excerpts else "",
               "count": str(len(excerpts))}
     template = config.newsletter.subject
+    if template == DEFAULT_SUBJECT:  # the default speaks the readers' language; an admin's own is kept as is
+        template = translations(language).gettext(DEFAULT_SUBJECT)
     try:
         # Only the bare names: "{title.__class__}" and the like must not reach str.format.
         unknown = [name for _, name, _, _ in string.Formatter().parse(template)

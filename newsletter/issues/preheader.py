@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from babel.support import NullTranslations
+
 from newsletter.content.excerpt import Excerpt
-from newsletter.templating import date_range, long_date
+from newsletter.translations import date_range, long_date, translations
 from newsletter.weeks import IsoWeek
 
 # Inboxes show 40 to 140 characters of it; past that it only costs bytes.
@@ -22,31 +24,43 @@ MAX_CHARACTERS = 140
 _ELLIPSIS = "…"
 
 
-def preheader(week: IsoWeek, excerpts: Sequence[Excerpt]) -> str:
-    """The sentence for an issue of `excerpts` (at least one), at most MAX_CHARACTERS long."""
+def preheader(week: IsoWeek, excerpts: Sequence[Excerpt], language: str = "en") -> str:
+    """The sentence for an issue of `excerpts` (at least one), in `language`, at most MAX_CHARACTERS long."""
     if not excerpts:
         raise ValueError("a preheader needs at least one excerpt")
+    words = _Words(translations(language))
     titles = [" ".join(excerpt.title.split()) for excerpt in excerpts]
     if len(titles) == 1:
-        when = f"from the lesson of {long_date(excerpts[0].lesson_date)}."
+        when = words.gettext("from the lesson of %(date)s.") % {
+            "date": long_date(excerpts[0].lesson_date, language)}
     else:
-        when = f"from the lessons of {date_range(week.monday, week.sunday)}."
+        when = words.gettext("from the lessons of %(dates)s.") % {
+            "dates": date_range(week.monday, week.sunday, language)}
     for named in (2, 1):
-        line = _sentence(titles, named, when)
+        line = words.sentence(titles, named, when)
         if len(line) <= MAX_CHARACTERS:
             return line
     # Even the first title alone is too long: shorten it at a word, keeping the rest of the sentence.
-    room = MAX_CHARACTERS - len(_sentence(["", *titles[1:]], 1, when)) - len(_ELLIPSIS)
-    return _sentence([_shortened(titles[0], room), *titles[1:]], 1, when)
+    room = MAX_CHARACTERS - len(words.sentence(["", *titles[1:]], 1, when)) - len(_ELLIPSIS)
+    return words.sentence([_shortened(titles[0], room), *titles[1:]], 1, when)
 
 
-def _sentence(titles: Sequence[str], named: int, when: str) -> str:
-    quoted = [f"“{title}”" for title in titles[:named]]
-    rest = len(titles) - len(quoted)
-    if rest:
-        quoted = [", ".join(quoted), f"{'one' if rest == 1 else rest} more"]
-    listed = " and ".join(quoted)
-    return f"This week: {listed}, {when}"
+class _Words:
+    """The preheader's words in the reader's language."""
+
+    def __init__(self, catalog: NullTranslations) -> None:
+        self.gettext = catalog.gettext
+        self.ngettext = catalog.ngettext
+
+    def sentence(self, titles: Sequence[str], named: int, when: str) -> str:
+        quoted = [self.gettext("“%(title)s”") % {"title": title} for title in titles[:named]]
+        rest = len(titles) - len(quoted)
+        if rest:
+            more = (self.gettext("one more") if rest == 1
+                    else self.ngettext("%(num)d more", "%(num)d more", rest) % {"num": rest})
+            quoted = [", ".join(quoted), more]
+        listed = self.gettext(" and ").join(quoted)
+        return self.gettext("This week: %(listed)s, %(when)s") % {"listed": listed, "when": when}
 
 
 def _shortened(title: str, room: int) -> str:

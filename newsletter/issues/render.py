@@ -22,7 +22,8 @@ from newsletter.config.settings import Config
 from newsletter.content.excerpt import Excerpt
 from newsletter.errors import TemplateError
 from newsletter.issues.preheader import preheader
-from newsletter.templating import date_range, email_environment, inline, render_template
+from newsletter.templating import email_environment, inline, render_template, right_to_left_text
+from newsletter.translations import date_range, direction
 from newsletter.weeks import IsoWeek
 
 HTML_TEMPLATE = "email/issue.html"
@@ -119,6 +120,8 @@ def render_issue(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt], *,
             )
         kept = kept[:-1]
     text = render_template(env, TEXT_TEMPLATE, context(config, week, kept, placeholders))
+    if direction(config.newsletter.language) == "rtl":
+        text = right_to_left_text(text)
     return RenderedIssue(week, html, text, kept, tuple(excerpts[len(kept):]), web_url(config, week),
                          placeholders)
 
@@ -136,11 +139,11 @@ def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt],
             "year": week.year,
             "monday": week.monday,
             "sunday": week.sunday,
-            "dates": date_range(week.monday, week.sunday),
+            "dates": date_range(week.monday, week.sunday, config.newsletter.language),
             "web_url": web_url(config, week),
         },
         "excerpts": tuple(excerpts),
-        "preheader": preheader(week, excerpts),
+        "preheader": preheader(week, excerpts, config.newsletter.language),
         "recipient": {"address": placeholders.address, "unsubscribe_url": placeholders.unsubscribe_url,
                       "manage_url": placeholders.manage_url},
     }

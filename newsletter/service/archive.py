@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import anyio.to_thread
 import jinja2
@@ -27,7 +27,8 @@ from newsletter.content import store as excerpts
 from newsletter.content.excerpt import Excerpt
 from newsletter.errors import WeekError
 from newsletter.issues import store as issues
-from newsletter.templating import date_range, long_date, render_template
+from newsletter.templating import render_template
+from newsletter.translations import translations
 from newsletter.weeks import IsoWeek
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -46,9 +47,12 @@ class IssueSummary:
     titles: tuple[str, ...]
 
     @property
-    def dates(self) -> str:
-        week = IsoWeek.parse(self.week)
-        return date_range(week.monday, week.sunday)
+    def monday(self) -> date:
+        return IsoWeek.parse(self.week).monday
+
+    @property
+    def sunday(self) -> date:
+        return IsoWeek.parse(self.week).sunday
 
 
 class Archive:
@@ -58,7 +62,7 @@ class Archive:
         self.config = config
         self.sessions = sessionmaker(engine)
         self.env = templating.environment(config)
-        self.env.filters["long_date"] = long_date
+        self._words = translations(config.newsletter.language)
         self.base_url = config.web.base_url.rstrip("/")
         self._pages: OrderedDict[str, str] = OrderedDict()
 
@@ -73,8 +77,8 @@ class Archive:
 
     async def index(self, request: Request) -> Response:
         issues = await anyio.to_thread.run_sync(self.summaries, None)
-        html = self._render("web/issues.html", heading=f"{self.config.newsletter.title}: past issues",
-                            issues=issues)
+        heading = self._words.gettext("%(title)s: past issues") % {"title": self.config.newsletter.title}
+        html = self._render("web/issues.html", heading=heading, issues=issues)
         return HTMLResponse(html, headers=CACHE)
 
     async def issue(self, request: Request) -> Response:
@@ -113,7 +117,9 @@ class Archive:
         if found is None:
             return None
         subject, excerpts = found
-        html = self._render("web/issue.html", heading=f"Week {week.week}: {date_range(week.monday, week.sunday)}",
+        dates = self.env.filters["date_range"](week.monday, week.sunday)
+        heading = self._words.gettext("Week %(number)d: %(dates)s") % {"number": week.week, "dates": dates}
+        html = self._render("web/issue.html", heading=heading,
                             subject=subject, excerpts=excerpts, week=str(week))
         self._pages[str(week)] = html
         while len(self._pages) > CACHED_PAGES:
@@ -148,7 +154,7 @@ def atom_feed(config: Config, issues: list[IssueSummary]) -> bytes:
         element.text = text
         return element
 
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": config.newsletter.language})
     add(feed, "id", f"{base}/issues/")
     add(feed, "title", config.newsletter.title)
     add(feed, "updated", _stamp(issues[0].created_at if issues else datetime(2000, 1, 1, tzinfo=UTC)))

@@ -185,7 +185,7 @@ class ScheduledWork:
         sources = [source if is_url(source) else str(self.config.path(source)) for source in sources]
         with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True,
                           headers={"User-Agent": "newsletter-ingest/1.0"}) as client:
-            return ingest(sources, self.sessions, client, settings=self.config.ingest)
+            return ingest(sources, self.sessions, client, settings=self.config.ingest_settings())
 
     def _prepare(self, week: IsoWeek) -> PreparedIssue | Selection:
         with self.sessions() as session:

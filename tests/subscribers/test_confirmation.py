@@ -131,3 +131,19 @@ def test_a_changed_link_breaks_the_confirmation_s_signature(tmp_path: Path, key_
 def test_without_a_signer_the_confirmation_is_not_signed(tmp_path: Path) -> None:
     _, data = message_for(tmp_path, "alice@example.org")
     assert b"DKIM-Signature" not in data
+
+
+def test_a_hebrew_confirmation_asks_in_hebrew_right_to_left_with_an_encoded_subject(tmp_path: Path) -> None:
+    config = settings.load(write_config(tmp_path, "sqlite:///x.db",
+                                        newsletter={"language": "he", "title": "שיעורי השבוע"}), environ={})
+    data = ConfirmationMail(config).build("alice@example.org", LINK, NOW).data
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert str(message["Subject"]) == "אנא אשרו את ההרשמה לשיעורי השבוע"
+    assert data.split(b"\r\n\r\n")[0].isascii()
+    html = message.get_body(("html",))
+    assert html is not None
+    root = lxml.html.document_fromstring(html.get_content())
+    assert (root.get("lang"), root.get("dir")) == ("he", "rtl")
+    assert root.xpath("string(//h1)") == "אשרו את ההרשמה"
+    assert root.xpath("string(//*[@class='raw-link']/a/@dir)") == "ltr"

@@ -50,3 +50,26 @@ def test_fixed_pages_are_rendered_once_and_reused(tmp_path: Path) -> None:
     again = pages.message("Check your inbox", ("One.", "Two."))
     assert first.body == again.body
     assert pages._fixed.cache_info().hits == 1
+
+
+def test_the_pages_speak_hebrew_right_to_left_and_the_consent_record_names_the_catalog(tmp_path: Path) -> None:
+    english = pages_in(tmp_path / "en")
+    (tmp_path / "he").mkdir()
+    path = write_config(tmp_path / "he", "sqlite:///x.db", newsletter={"language": "he"})
+    hebrew = Pages(settings.load(path, environ={}), TokenSigner(derive(new_secret(), "test").tokens), lambda: START)
+    page = bytes(hebrew.signup().body).decode()
+    assert '<html lang="he" dir="rtl">' in page
+    assert "כתובת הדוא״ל שלכם" in page
+    assert "Your email address" not in page
+    assert hebrew.signup_version != english.signup_version
+    gone = bytes(hebrew.message("You are unsubscribed", ("Changed your mind? You can sign up again at any time.",))
+                 .body).decode()
+    assert "ההרשמה בוטלה" in gone
+    assert "שיניתם את דעתכם?" in gone
+
+
+def test_a_field_error_is_shown_in_the_readers_language(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "sqlite:///x.db", newsletter={"language": "ru"})
+    pages = Pages(settings.load(path, environ={}), TokenSigner(derive(new_secret(), "test").tokens), lambda: START)
+    page = bytes(pages.signup(error="An email address cannot contain spaces.").body).decode()
+    assert "Адрес электронной почты не может содержать пробелы." in page

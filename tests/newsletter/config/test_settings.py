@@ -7,7 +7,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from newsletter.cli import cli
 from newsletter.cli.app import App
 from newsletter.config import settings as config
 from newsletter.errors import ConfigError
@@ -191,6 +193,7 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "web.header_timeout": (0, {}),
     "web.body_timeout": (0, {}),
     "web.max_connections": (0, {}),
+    "newsletter.language": ("xx", {}),
     "schedule.cron": ("every monday", {}),
     "schedule.timezone": ("Mars/Base", {}),
     "schedule.ingest": ([""], {}),
@@ -198,6 +201,8 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "schedule.retry_minutes": (0, {}),
     "ingest.categories": (["Daily Page", " "], {}),
     "ingest.deadline_seconds": (0, {}),
+    "ingest.language": ("klingon-xx", {}),
+    "ingest.patterns_file": ("no-such-patterns.toml", {}),
     "subscribers.pending_days": (0, {}),
     "subscribers.dns_checks": ("sometimes", {}),
     "subscribers.smtputf8": ("perhaps", {}),
@@ -277,3 +282,12 @@ def test_a_template_that_does_not_compile_stops_the_load_naming_the_file(tmp_pat
         App(write(tmp_path, 'templates_dir = "mine"\n')).config  # noqa: B018
     assert caught.value.key == "templates_dir"
     assert str(caught.value).startswith(f"config: templates_dir holds {name}, which does not compile: {problem}")
+
+
+def test_an_unknown_language_tag_stops_the_command_with_one_line_naming_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[newsletter]\nlanguage = "klingon"\n')
+    result = CliRunner().invoke(cli, ["--config", str(path), "status"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: config: newsletter.language is not a language tag Babel knows; use a BCP 47 tag such "
+        "as en, he, ru or pt-BR (got 'klingon')"]

@@ -21,7 +21,7 @@ def titled(*titles: str) -> list[Excerpt]:
     ("titles", "expected"),
     [
         (["The Lamp in the Window"],
-         "This week: “The Lamp in the Window”, from the lesson of Monday 16 November 2026."),
+         "This week: “The Lamp in the Window”, from the lesson of Monday, 16 November 2026."),
         (["The Lamp in the Window", "Two Kinds of Effort"],
          "This week: “The Lamp in the Window” and “Two Kinds of Effort”, from the lessons of "
          "16–22 November 2026."),

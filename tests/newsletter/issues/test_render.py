@@ -15,7 +15,6 @@ from newsletter.content.excerpt import Excerpt, paragraph
 from newsletter.errors import TemplateError
 from newsletter.issues import render
 from newsletter.issues.render import render_issue
-from newsletter.templating import date_range
 from tests.newsletter.conftest import SAMPLE_WEEK
 
 CONFIG = Config(
@@ -38,8 +37,8 @@ def test_html_shows_the_title_the_week_and_each_excerpt_in_order(excerpts: list[
     assert texts(root, "//*[@class='kicker']") == ["Week 47 · 16–22 November 2026"]
     assert texts(root, "//h2") == [e.title for e in excerpts]
     assert texts(root, "//*[@class='day']") == [
-        "Monday 16 November 2026", "Tuesday 17 November 2026", "Wednesday 18 November 2026",
-        "Thursday 19 November 2026", "Friday 20 November 2026",
+        "Monday, 16 November 2026", "Tuesday, 17 November 2026", "Wednesday, 18 November 2026",
+        "Thursday, 19 November 2026", "Friday, 20 November 2026",
     ]
     assert texts(root, "//*[@class='source']") == [e.source for e in excerpts]
 
@@ -253,19 +252,6 @@ def test_a_broken_template_is_named_with_its_line(tmp_path: Path, excerpts: list
     (tmp_path / "email" / "issue.txt").write_text(template, encoding="utf-8")
     with pytest.raises(TemplateError, match=expected):
         render_issue(replace(CONFIG, templates_dir=str(tmp_path)), SAMPLE_WEEK, excerpts)
-
-
-@pytest.mark.parametrize(
-    ("first", "last", "expected"),
-    [
-        (date(2026, 11, 16), date(2026, 11, 22), "16–22 November 2026"),
-        (date(2026, 11, 30), date(2026, 12, 6), "30 November – 6 December 2026"),
-        (date(2025, 12, 29), date(2026, 1, 4), "29 December 2025 – 4 January 2026"),
-    ],
-    ids=["same-month", "two-months", "two-years"],
-)
-def test_the_week_is_written_as_a_date_range(first: date, last: date, expected: str) -> None:
-    assert date_range(first, last) == expected
 
 
 def test_an_issue_needs_an_excerpt() -> None:

@@ -76,7 +76,7 @@ def test_an_issue_page_shows_the_weeks_excerpts_and_nothing_about_any_reader(arc
     html = page.text
     assert "<title>Week 47: 16–22 November 2026 · Weekly Lessons</title>" in html
     assert [e.title for e in excerpts] == _headings(html, "h2")
-    assert "Monday 16 November 2026" in html
+    assert "Monday, 16 November 2026" in html
     assert "<strong>Question:</strong> If nobody in the house knows" in html
     for personal in (READER, "reader.one", "unsubscribe", "token", "NLPLACEHOLDER"):
         assert personal not in html.lower()

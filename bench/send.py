@@ -236,7 +236,8 @@ def _naive_baseline(config_path: Path, port: int, count: int) -> Run:
             address = f"baseline{n}@example.com"
             values = context(config, week, excerpts)
             values["recipient"] = {"address": address,
-                                   "unsubscribe_url": f"https://news.example.org/unsubscribe?token=t{n}"}
+                                   "unsubscribe_url": f"https://news.example.org/unsubscribe?token=t{n}",
+                                   "manage_url": f"https://news.example.org/manage?token=t{n}"}
             message = EmailMessage()
             message["From"] = config.newsletter.from_address
             message["To"] = address

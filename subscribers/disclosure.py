@@ -6,6 +6,7 @@ address is opened only into these answers; nothing here is logged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +23,9 @@ ACTION_WORDS = {"paused": "Paused", "resumed": "Started again", "unsubscribed": 
                 "change-asked": "Asked for a new address", "address-changed": "Address changed"}
 
 
-def as_document(kept: Kept, newsletter: str) -> dict[str, Any]:
-    """Everything stored for the subscriber, as a JSON-ready mapping (times in ISO 8601, UTC)."""
+def as_document(kept: Kept, newsletter: str, issues: Sequence[dict[str, str | None]] = ()) -> dict[str, Any]:
+    """Everything stored for the subscriber, as a JSON-ready mapping (times in ISO 8601, UTC); `issues`
+    are the ledger's rows of them: which issue, its outcome, when."""
     return {
         "newsletter": newsletter,
         "address": kept.address,
@@ -40,6 +42,7 @@ def as_document(kept: Kept, newsletter: str) -> dict[str, Any]:
         "record_updated_at": _iso(kept.updated_at),
         "history": [{"action": event.action, "detail": event.detail, "at": _iso(event.at)}
                     for event in kept.events],
+        "issues": list(issues),
         "not_kept": "no name, no IP address, no browser details, no record of opens or clicks",
     }
 

@@ -40,14 +40,17 @@ NOT_FROM_HERE = "This form can only be sent from your own page on this site. Ope
 
 class ReaderPage:
     """GET and POST /manage. `forget(subscriber_id)` deletes what the pipeline keeps (the ledger's rows);
-    the composition root passes it, as it does for `subscribers erase`."""
+    `history(subscriber_id)` lists the issues sent and their outcomes, for the download; the composition
+    root passes both, as it does for `subscribers erase`."""
 
     def __init__(self, side: Subscribers, pages: Pages, blocking: Blocking,
-                 forget: Callable[[int], None] | None = None) -> None:
+                 forget: Callable[[int], None] | None = None,
+                 history: Callable[[int], list[dict[str, str | None]]] | None = None) -> None:
         self.side = side
         self.pages = pages
         self.blocking = blocking
         self.forget = forget or (lambda subscriber_id: None)
+        self.history = history or (lambda subscriber_id: [])
         self.address_change = AddressChange(side, pages, blocking)
 
     def routes(self) -> list[Route]:
@@ -88,7 +91,7 @@ class ReaderPage:
                           fields: dict[str, str]) -> Response:
         """The actions that are more than one step of the store: download, erase, a new address."""
         if what == "download":
-            return self._download(kept)
+            return self._download(kept, await self.blocking(self.history, claims.subscriber_id))
         if what == "erase":
             return await self._erase(claims, kept, token, fields)
         notice, problem = await self.address_change.request(request, claims, fields.get("email", ""))
@@ -146,8 +149,8 @@ class ReaderPage:
             "This link no longer opens anything.",
             "You can sign up again at any time; it starts a new subscription."), back=True)
 
-    def _download(self, kept: Kept) -> Response:
-        document = as_document(kept, self.side.config.newsletter.title)
+    def _download(self, kept: Kept, issues: list[dict[str, str | None]]) -> Response:
+        document = as_document(kept, self.side.config.newsletter.title, issues)
         body = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         return Response(body, media_type="application/json", headers={
             **NO_STORE, "Content-Disposition": 'attachment; filename="my-subscription.json"'})

@@ -225,15 +225,16 @@ class _LinkError(Exception):
 
 def create_app(side: Subscribers, pages: Pages, *, wake: Callable[[], None] | None = None,
                blocking: Blocking | None = None, routes: Sequence[BaseRoute] = (),
-               forget: Callable[[int], None] | None = None) -> ASGIApp:
+               forget: Callable[[int], None] | None = None,
+               history: Callable[[int], list[dict[str, str | None]]] | None = None) -> ASGIApp:
     """The endpoint as an ASGI app; `wake` is called for every sign-up queued for the worker.
 
     `routes` are the site's other pages (the service adds the archive), served with the same error pages
     and security headers. `forget(subscriber_id)` deletes the pipeline's rows of a reader who deletes
-    everything from their own page.
+    everything from their own page; `history(subscriber_id)` tells which issues went to them and how.
     """
     endpoint = Endpoint(side, pages, wake=wake, blocking=blocking)
-    reader = ReaderPage(side, pages, endpoint.blocking, forget)
+    reader = ReaderPage(side, pages, endpoint.blocking, forget, history)
 
     async def link_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, _LinkError)

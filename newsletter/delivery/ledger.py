@@ -266,6 +266,14 @@ def next_due(session: Session, issue_id: int) -> datetime | None:
     return min(waiting) if waiting else None
 
 
+def history(session: Session, subscriber_id: int) -> list[tuple[int, DeliveryState, datetime | None]]:
+    """Every row of one subscriber, as (issue id, state, finished at), oldest issue first (the reader's
+    download of what is kept)."""
+    rows = session.execute(select(DeliveryRow.issue_id, DeliveryRow.state, DeliveryRow.finished_at)
+                           .where(DeliveryRow.subscriber_id == subscriber_id).order_by(DeliveryRow.issue_id)).all()
+    return [(issue_id, state, finished and as_utc(finished)) for issue_id, state, finished in rows]
+
+
 def forget_subscriber(session: Session, subscriber_id: int) -> int:
     """Delete every row of one subscriber, in every issue (`subscribers erase`); returns how many."""
     return session.query(DeliveryRow).filter(DeliveryRow.subscriber_id == subscriber_id).delete(

@@ -100,6 +100,12 @@ def weeks(session: Session, issue_ids: Sequence[int]) -> list[IsoWeek]:
         select(IssueRow.week).where(IssueRow.id.in_(list(issue_ids))).order_by(IssueRow.week))]
 
 
+def weeks_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, IsoWeek]:
+    """The week of each of `issue_ids` that exists."""
+    return {issue_id: IsoWeek.parse(week) for issue_id, week in session.execute(
+        select(IssueRow.id, IssueRow.week).where(IssueRow.id.in_(list(issue_ids)))).all()}
+
+
 def hashes_sent_outside(session: Session, week: IsoWeek) -> set[str]:
     """Content hashes of the excerpts carried by the issues of every other week (selection skips them)."""
     return excerpts.hashes(session, excerpt_ids_sent_outside(session, week))

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
 
+from newsletter.delivery import ledger
+from newsletter.issues import store as issues
 from newsletter.service import archive, erasure
 from subscribers.blocking import Blocking
 from subscribers.pages import Pages
@@ -23,5 +25,13 @@ def site(side: Subscribers, pages: Pages, *, wake: Callable[[], None], blocking:
         with Session(side.engine) as session, session.begin():
             erasure.erase_records(session, subscriber_id)
 
+    def history(subscriber_id: int) -> list[dict[str, str | None]]:
+        """Which issues went to a reader and how each went, for their download of what is kept."""
+        with Session(side.engine) as session:
+            rows = ledger.history(session, subscriber_id)
+            weeks = issues.weeks_by_id(session, [issue_id for issue_id, _, _ in rows])
+        return [{"issue": str(weeks[issue_id]) if issue_id in weeks else None, "outcome": state.value,
+                 "at": finished.isoformat() if finished else None} for issue_id, state, finished in rows]
+
     return create_app(side, pages, wake=wake, blocking=blocking,
-                      routes=archive.routes(side.config, side.engine), forget=forget)
+                      routes=archive.routes(side.config, side.engine), forget=forget, history=history)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from newsletter.config.settings import Config
+from newsletter.delivery.tables import DeliveryRow, DeliveryState
+from newsletter.issues.tables import IssueRow
+from newsletter.service.site import site
+from subscribers.blocking import Blocking
 from subscribers.manage import PAUSES
 from subscribers.pages import Pages
 from subscribers.recipients import SubscriberRecipients
@@ -200,3 +206,27 @@ def test_the_issue_recipients_carry_their_own_manage_link(client: TestClient, si
     alice = stored(side, "alice@example.org").id
     [recipient] = SubscriberRecipients(config, engine).lookup([alice]).values()
     assert recipient.manage_url == f"https://news.example.org/manage?token={token}"
+
+
+def test_the_download_lists_the_issues_sent_to_the_reader_and_how_each_went_and_nobody_elses(
+        side: Subscribers, config: Config, engine: Engine) -> None:
+    app = site(side, Pages(config, side.signer, side.now), wake=lambda: None, blocking=Blocking(engine))
+    client = client_for(side, config, app=app)
+    token = confirmed(client, side, "alice@example.org")
+    confirmed(client, side, "bob@example.org")
+    alice, bob = stored(side, "alice@example.org").id, stored(side, "bob@example.org").id
+    at = datetime(2026, 11, 23, 7, 0, 5, tzinfo=UTC)
+    with Session(engine) as session, session.begin():
+        for week in ("2026-W47", "2026-W48"):
+            session.add(IssueRow(week=week, subject="Subject", created_at=at))
+        session.flush()
+        ids = dict(session.execute(select(IssueRow.week, IssueRow.id)).all())
+        session.execute(insert(DeliveryRow), [
+            {"issue_id": ids["2026-W47"], "subscriber_id": alice, "state": DeliveryState.SENT, "attempts": 1,
+             "finished_at": at},
+            {"issue_id": ids["2026-W48"], "subscriber_id": alice, "state": DeliveryState.DEFERRED, "attempts": 1},
+            {"issue_id": ids["2026-W48"], "subscriber_id": bob, "state": DeliveryState.SENT, "attempts": 1,
+             "finished_at": at}])
+    document = json.loads(client.post("/manage", data={"token": token, "do": "download"}).text)
+    assert document["issues"] == [{"issue": "2026-W47", "outcome": "sent", "at": at.isoformat()},
+                                  {"issue": "2026-W48", "outcome": "deferred", "at": None}]

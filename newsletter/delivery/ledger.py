@@ -266,7 +266,7 @@ def next_due(session: Session, issue_id: int) -> datetime | None:
     return min(waiting) if waiting else None
 
 
-def history(session: Session, subscriber_id: int) -> list[tuple[int, DeliveryState, datetime | None]]:
+def deliveries_of(session: Session, subscriber_id: int) -> list[tuple[int, DeliveryState, datetime | None]]:
     """Every row of one subscriber, as (issue id, state, finished at), oldest issue first (the reader's
     download of what is kept)."""
     rows = session.execute(select(DeliveryRow.issue_id, DeliveryRow.state, DeliveryRow.finished_at)

@@ -28,7 +28,7 @@ def site(side: Subscribers, pages: Pages, *, wake: Callable[[], None], blocking:
     def history(subscriber_id: int) -> list[dict[str, str | None]]:
         """Which issues went to a reader and how each went, for their download of what is kept."""
         with Session(side.engine) as session:
-            rows = ledger.history(session, subscriber_id)
+            rows = ledger.deliveries_of(session, subscriber_id)
             weeks = issues.weeks_by_id(session, [issue_id for issue_id, _, _ in rows])
         return [{"issue": str(weeks[issue_id]) if issue_id in weeks else None, "outcome": state.value,
                  "at": finished.isoformat() if finished else None} for issue_id, state, finished in rows]

@@ -11,6 +11,7 @@ thread: it is a round trip to the server.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -49,8 +50,9 @@ class OutcomeCommits:
             self._quick(cursor, outcomes, self._clock())
             driver.commit()
             return True
-        except sqlite3.OperationalError:
-            driver.rollback()
+        except sqlite3.Error:  # the thread's path tells an error that is not a matter of waiting properly
+            with contextlib.suppress(sqlite3.Error):
+                driver.rollback()
             return False
         finally:
             cursor.close()

@@ -1,4 +1,5 @@
-"""The consent record's history: what a reader did on their own page (paused, resumed, left, ...) and when.
+"""The consent record's history: what happened to a subscription and when: confirmed, paused,
+resumed, left by link, page or mail, bounced, complained, address changed.
 
 Rows name the subscriber, the action and a short detail ("2 weeks"); never an IP address, a browser or the
 address itself. They go when the subscriber is erased.
@@ -6,6 +7,7 @@ address itself. They go when the subscriber is erased.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -29,6 +31,14 @@ class Event:
 def note_action(conn: Connection, subscriber_id: int, action: str, now: datetime, detail: str | None = None) -> None:
     """Record `action` inside the caller's transaction, so it exists exactly when the change does."""
     conn.execute(insert(EVENTS).values(subscriber_id=subscriber_id, action=action, detail=detail, at=now))
+
+
+def note_actions(conn: Connection, subscriber_ids: Sequence[int], action: str, now: datetime,
+                 detail: str | None = None) -> None:
+    """`note_action` for several subscribers at once."""
+    if subscriber_ids:
+        conn.execute(insert(EVENTS), [{"subscriber_id": subscriber_id, "action": action, "detail": detail,
+                                       "at": now} for subscriber_id in subscriber_ids])
 
 
 def history(conn: Connection, subscriber_id: int) -> list[Event]:

@@ -35,6 +35,9 @@ _FIND = select(T.c.id, T.c.status, T.c.mailed_at, T.c.unsubscribed_at, T.c.bounc
 _ADD = insert(T).returning(T.c.id)
 # Wiping an address wipes a new one waiting for its confirmation too.
 NO_CHANGE: dict[str, Any] = {"new_address": None, "new_blind_index": None, "change_mailed_at": None}
+# What the consent record says when returned mail ends a subscription.
+_BY_MAIL = {Status.UNSUBSCRIBED: "a mail to the unsubscribe address", Status.COMPLAINED: "a complaint",
+            Status.BOUNCED: "returned mail"}
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,8 @@ class SubscriberStore:
         """Confirm a pending subscription; confirming twice, or twice at once, confirms once."""
         now = self.now()
         values = {"status": Status.CONFIRMED, "confirmed_at": now, "consent_at": now, "updated_at": now}
-        return self._act(subscriber_id, nonce, (Status.PENDING,), values, done=Status.CONFIRMED)
+        return self._act(subscriber_id, nonce, (Status.PENDING,), values, done=Status.CONFIRMED,
+                         event=("confirmed", "confirmation link"))
 
     def unsubscribe(self, subscriber_id: int, nonce: str) -> Action:
         """End a subscription: the sealed address is wiped, the blind index stays as suppression."""
@@ -211,7 +215,7 @@ class SubscriberStore:
         values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "updated_at": now,
                   **NO_CHANGE}
         return self._act(subscriber_id, nonce, (Status.PENDING, Status.CONFIRMED), values,
-                         done=Status.UNSUBSCRIBED)
+                         done=Status.UNSUBSCRIBED, event=("unsubscribed", "unsubscribe link"))
 
     def mark_bounced(self, subscriber_ids: Sequence[int]) -> int:
         """Suppress confirmed subscribers whose mail is refused for good; addresses wiped. How many were."""
@@ -219,9 +223,11 @@ class SubscriberStore:
             return 0
         now = self.now()
         with _database(), self.engine.begin() as conn:
-            return conn.execute(update(T).where(T.c.id.in_(subscriber_ids), T.c.status == Status.CONFIRMED)
-                                .values(status=Status.BOUNCED, address=None, bounced_at=now,
-                                        updated_at=now, **NO_CHANGE)).rowcount
+            bounced = conn.execute(update(T).where(T.c.id.in_(subscriber_ids), T.c.status == Status.CONFIRMED)
+                                   .values(status=Status.BOUNCED, address=None, bounced_at=now,
+                                           updated_at=now, **NO_CHANGE).returning(T.c.id)).scalars().all()
+            consent_events.note_actions(conn, bounced, "bounced", now, "refused by the receiving server")
+            return len(bounced)
 
     def end_by_mail(self, subscriber_id: int, nonce_prefix: str, status: Status) -> bool:
         """What mail that came back asks, for the subscription whose nonce starts with `nonce_prefix`:
@@ -237,6 +243,7 @@ class SubscriberStore:
                 T.c.status.in_([Status.PENDING, Status.CONFIRMED])).values(values)).rowcount == 1
             if changed:
                 outbox.cancel(conn, subscriber_id, now)
+                consent_events.note_action(conn, subscriber_id, status.value, now, _BY_MAIL[status])
             return changed
 
     def suppress(self, address: Address, status: Status) -> bool:
@@ -543,13 +550,15 @@ class SubscriberStore:
                 "signed_up_at": now, "created_at": now, "updated_at": now}
 
     def _act(self, subscriber_id: int, nonce: str, allowed: tuple[Status, ...], values: dict[str, Any],
-             *, done: Status) -> Action:
+             *, done: Status, event: tuple[str, str]) -> Action:
         with _database(), self.engine.begin() as conn:
             changed = conn.execute(update(T).where(T.c.id == subscriber_id, T.c.nonce == nonce,
                                                    T.c.status.in_(allowed)).values(values)).rowcount
             if changed == 1:
                 # A confirmation still queued would only confuse someone who has already acted.
                 outbox.cancel(conn, subscriber_id, values["updated_at"])
+                action, detail = event
+                consent_events.note_action(conn, subscriber_id, action, values["updated_at"], detail)
                 return Action.DONE
             row = conn.execute(select(T.c.status, T.c.nonce).where(T.c.id == subscriber_id)).first()
         return _missed(row, nonce, done)

@@ -37,6 +37,9 @@ def confirmed(client: TestClient, side: Subscribers, address: str) -> str:
     return side.links.manage_url(row.id, row.nonce).split("token=", 1)[1]
 
 
+CONFIRMED = ("confirmed", "confirmation link")  # what every reader's history starts with
+
+
 def events(engine: Engine) -> list[tuple[str, str | None]]:
     with engine.connect() as conn:
         return [(row.action, row.detail) for row in conn.execute(
@@ -65,7 +68,7 @@ def test_opening_the_page_shows_what_is_kept_and_changes_nothing(client: TestCli
     assert "<dd>subscribed</dd>" in page.text
     assert page.headers["cache-control"] == "no-store"
     assert stored(side, "alice@example.org").status == Status.CONFIRMED
-    assert events(engine) == []
+    assert events(engine) == [CONFIRMED]
 
 
 @pytest.mark.parametrize("weeks", sorted(PAUSES))
@@ -82,7 +85,7 @@ def test_a_pause_skips_the_snapshots_until_it_ends_and_is_recorded(client: TestC
     assert snapshot(config, engine, clock) == []
     clock.advance(seconds=1)
     assert snapshot(config, engine, clock) == [alice]
-    assert events(engine) == [("paused", f"{weeks} week{'s' if weeks != '1' else ''}")]
+    assert events(engine) == [CONFIRMED, ("paused", f"{weeks} week{'s' if weeks != '1' else ''}")]
 
 
 def test_resuming_ends_a_pause_at_once(client: TestClient, side: Subscribers, engine: Engine, config: Config,
@@ -92,7 +95,7 @@ def test_resuming_ends_a_pause_at_once(client: TestClient, side: Subscribers, en
     page = client.post("/manage", data={"token": token, "do": "resume"})
     assert "Started again" in page.text
     assert snapshot(config, engine, clock) == [stored(side, "alice@example.org").id]
-    assert [action for action, _ in events(engine)] == ["paused", "resumed"]
+    assert [action for action, _ in events(engine)] == ["confirmed", "paused", "resumed"]
 
 
 def test_the_consent_record_has_no_place_for_an_ip_address(engine: Engine) -> None:
@@ -112,7 +115,7 @@ def test_a_bad_request_is_explained_and_changes_nothing(client: TestClient, side
     assert 'class="problem" role="alert"' in page.text
     row = stored(side, "alice@example.org")
     assert (row.status, row.paused_until) == (Status.CONFIRMED, None)
-    assert events(engine) == []
+    assert events(engine) == [CONFIRMED]
 
 
 def test_unsubscribing_from_the_page_wipes_the_address_and_is_recorded(client: TestClient, side: Subscribers,
@@ -122,10 +125,10 @@ def test_unsubscribing_from_the_page_wipes_the_address_and_is_recorded(client: T
     assert "Unsubscribed." in page.text
     row = stored(side, "alice@example.org")
     assert (row.status, row.address) == (Status.UNSUBSCRIBED, None)
-    assert events(engine) == [("unsubscribed", "own page")]
+    assert events(engine) == [CONFIRMED, ("unsubscribed", "own page")]
     paused = client.post("/manage", data={"token": token, "do": "pause", "weeks": "1"})
     assert paused.status_code == 409
-    assert events(engine) == [("unsubscribed", "own page")]
+    assert events(engine) == [CONFIRMED, ("unsubscribed", "own page")]
 
 
 def test_the_download_holds_the_readers_address_and_history_and_nobody_elses(client: TestClient,
@@ -139,7 +142,7 @@ def test_the_download_holds_the_readers_address_and_history_and_nobody_elses(cli
     document: dict[str, Any] = json.loads(answer.text)
     assert document["address"] == "alice@example.org"
     assert document["status"] == "confirmed"
-    assert [event["action"] for event in document["history"]] == ["paused"]
+    assert [event["action"] for event in document["history"]] == ["confirmed", "paused"]
     assert document["consent"]["form"] == "web-signup"
     assert "bob" not in answer.text
 
@@ -183,7 +186,7 @@ def test_a_tampered_or_foreign_token_is_refused_and_changes_nothing(client: Test
             assert "<h1>This link does not work</h1>" in answer.text
             assert "alice@example.org" not in answer.text
     assert stored(side, "alice@example.org").status == Status.CONFIRMED
-    assert events(engine) == []
+    assert events(engine) == [CONFIRMED]
 
 
 def test_the_page_without_a_token_explains_where_the_link_is(client: TestClient) -> None:

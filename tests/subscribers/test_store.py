@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from subscribers import consent_events
 from subscribers.addresses import parse
 from subscribers.side import Subscribers
 from subscribers.store import Action, Consent, SignUp
@@ -267,3 +268,38 @@ def test_erase_also_drops_the_addresses_sign_ups_still_waiting(side: Subscribers
     side.store.erase(ALICE)
     assert side.store.act_on_sign_ups(10) == [SignUp.NEW]
     assert row(engine, side) is None
+
+
+def history(side: Subscribers, address: Any) -> list[tuple[str, str | None]]:
+    found = side.store.identify(address)
+    assert found is not None
+    with side.engine.connect() as conn:
+        return [(event.action, event.detail) for event in consent_events.history(conn, found)]
+
+
+def test_every_change_of_a_subscription_is_written_in_its_consent_record(side: Subscribers) -> None:
+    readers = [parse(f"reader{n}@example.org") for n in range(4)]
+    for reader in readers:
+        side.store.sign_up(reader, WEB)
+        stored = row(side.engine, side, reader)
+        assert side.store.confirm(stored.id, stored.nonce) is Action.DONE
+    link, bounced, complained, by_mail = (row(side.engine, side, reader) for reader in readers)
+    assert side.store.unsubscribe(link.id, link.nonce) is Action.DONE
+    assert side.store.mark_bounced([bounced.id]) == 1
+    assert side.store.end_by_mail(complained.id, complained.nonce[:8], Status.COMPLAINED)
+    assert side.store.end_by_mail(by_mail.id, by_mail.nonce[:8], Status.UNSUBSCRIBED)
+    confirmed = ("confirmed", "confirmation link")
+    assert [history(side, reader) for reader in readers] == [
+        [confirmed, ("unsubscribed", "unsubscribe link")],
+        [confirmed, ("bounced", "refused by the receiving server")],
+        [confirmed, ("complained", "a complaint")],
+        [confirmed, ("unsubscribed", "a mail to the unsubscribe address")],
+    ]
+
+
+def test_a_change_that_does_not_happen_is_not_written(side: Subscribers) -> None:
+    side.store.sign_up(ALICE, WEB)
+    stored = row(side.engine, side)
+    assert side.store.confirm(stored.id, "not-its-nonce") is Action.STALE
+    assert side.store.mark_bounced([stored.id]) == 0  # pending: a bounce of an issue cannot concern it
+    assert history(side, ALICE) == []

@@ -53,4 +53,6 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_id"),
         Index("ix_deliveries_issue_id_state_id", "issue_id", "state", "id"),
+        # A reader's rows across every issue: their download, and their erasure.
+        Index("ix_deliveries_subscriber_id", "subscriber_id"),
     )

@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Select, literal, select, union_all
+from sqlalchemy import Engine, Select, event, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.config.settings import load
 from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt
+from newsletter.db.engine import connect
 from newsletter.db.engine import sessions as make_sessions
+from newsletter.db.migrate import migrate
 from newsletter.db.schema import as_utc
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
@@ -355,3 +358,27 @@ def test_the_quick_record_on_the_driver_writes_exactly_what_record_writes(
             "SELECT state, code, reason, finished_at, lease_until, next_attempt_at FROM deliveries "
             f"WHERE id IN ({', '.join(map(str, by_record + by_driver))}) ORDER BY id").all()
     assert stored[:4] == stored[4:]
+
+
+def test_a_readers_rows_are_found_by_index_not_by_reading_the_whole_ledger(sqlite_url: str) -> None:
+    """The reader's download and erasure look a subscriber up across every issue: on a ledger of a
+    million readers times many weeks a scan would take seconds per request."""
+    engine = connect(sqlite_url)
+    migrate(engine)
+    statements: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if "deliveries" in statement:
+            statements.append((statement, parameters))
+
+    with make_sessions(engine).begin() as session:
+        ledger.deliveries_of(session, 42)
+        ledger.forget_subscriber(session, 42)
+    event.remove(engine, "before_cursor_execute", keep)
+    assert len(statements) == 2
+    with engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            assert "INDEX ix_deliveries_subscriber_id" in plan, (statement, plan)
+    engine.dispose()

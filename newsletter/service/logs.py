@@ -4,9 +4,11 @@ A call such as `log.info("issue sent", extra={"week": "2026-W47", "sent": 1200})
 
     time=2026-11-23T07:00:04.512Z level=info logger=newsletter.schedule msg="issue sent" week=2026-W47 sent=1200
 
-or the same fields as one JSON object. The message, every field and any traceback pass through
-`redact_text`, so an address that slips into a log call (an SMTP reply quoting it back, say) is shown
-as `j***@example.org`. Tracebacks stay on their line: their line breaks are escaped.
+or the same fields as one JSON object. The message and every field pass through `redact_text`, so an
+address that slips into a log call (an SMTP reply quoting it back, say) is shown as `j***@example.org`.
+An exception is one field, `error="ValueError: ..."`: its type and message, redacted. Its traceback
+(code paths, file names of this machine) is written only when `[logging] level` is "debug", redacted and on the
+event's line (its line breaks escaped).
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ _QUIET = {"apscheduler": logging.WARNING, "httpx": logging.WARNING}
 class EventFormatter(logging.Formatter):
     """Formats a record as one line: `time level logger msg`, then the record's extra fields."""
 
-    def __init__(self, style: str = "keyvalue") -> None:
+    def __init__(self, style: str = "keyvalue", *, tracebacks: bool = False) -> None:
         if style not in FORMATS:
             raise ValueError(f"log format must be one of {', '.join(FORMATS)} (got {style!r})")
         super().__init__()
         self.style = style
+        self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
         fields = self.fields(record)
@@ -61,7 +64,9 @@ class EventFormatter(logging.Formatter):
             if key not in _STANDARD and key not in _DROPPED and not key.startswith("_"):
                 fields[_KEY.sub("_", key)] = _clean(value)
         if record.exc_info and record.exc_info[1] is not None:
-            fields["error"] = _redacted(self.formatException(record.exc_info))
+            error = record.exc_info[1]
+            told = self.formatException(record.exc_info) if self.tracebacks else f"{type(error).__name__}: {error}"
+            fields["error"] = _redacted(told)
         return fields
 
 
@@ -98,7 +103,7 @@ def install(style: str = "keyvalue", level: str = "info", stream: TextIO | None 
     if level not in LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LEVELS)} (got {level!r})")
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(EventFormatter(style))
+    handler.setFormatter(EventFormatter(style, tracebacks=level == "debug"))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

@@ -26,6 +26,7 @@ from newsletter.issues import store as issues
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.tables import IssueRow
 from newsletter.service.jobs import ScheduledWork
+from newsletter.service.logs import EventFormatter
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
@@ -236,3 +237,18 @@ async def test_a_failing_job_logs_one_line_and_the_schedule_carries_on(
     assert failed.getMessage().startswith("weekly send failed: email/issue.html, line 1:")
     assert site.issues() == []
 
+
+
+async def test_a_job_that_fails_unexpectedly_logs_one_line_without_a_traceback(
+        site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug while mailing reader@example.org")
+
+    monkeypatch.setattr("newsletter.service.jobs.prepare", broken)  # the fault: a bug in a stage
+    await site.work().weekly_send()  # does not raise
+    [failed] = [r for r in caplog.records if getattr(r, "event", "") == "weekly_send.failed"]
+    assert failed.exc_info is None
+    line = EventFormatter("keyvalue").format(failed)
+    assert "weekly send failed unexpectedly: RuntimeError: a bug while mailing" in line
+    assert "Traceback" not in line
+    assert "reader@example.org" not in line

@@ -6,11 +6,12 @@ address is opened only into these answers; nothing here is logged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from newsletter.translations import N_
+from subscribers.consent_events import paused_weeks
 from subscribers.store import Kept
 from subscribers.tables import Status
 
@@ -49,9 +50,17 @@ def as_document(kept: Kept, newsletter: str, issues: Sequence[dict[str, str | No
     }
 
 
-def in_words(kept: Kept, say: Callable[..., str], moment: Callable[[datetime], str]) -> list[tuple[str, str]]:
-    """(label, value) lines for the page, in the readers' language: `say(text, **values)` translates an
-    English text marked with N_ and fills in its values; `moment` writes a date and time."""
+class Wording(Protocol):
+    """How the page puts things in the readers' language (`Pages` does it)."""
+
+    def words(self, text: str, **values: object) -> str: ...
+    def moment(self, when: datetime) -> str: ...
+    def weeks(self, count: int) -> str: ...
+
+
+def in_words(kept: Kept, wording: Wording) -> list[tuple[str, str]]:
+    """(label, value) lines for the page, in the readers' language."""
+    say, moment = wording.words, wording.moment
     lines = [(say(N_("Email address")), kept.address or say(N_(
                 "deleted: only a one-way fingerprint is kept, so that it is never written to again"))),
              (say(N_("Status")), say(STATUS_WORDS[kept.status]))]
@@ -62,16 +71,25 @@ def in_words(kept: Kept, say: Callable[..., str], moment: Callable[[datetime], s
     lines.append((say(N_("Signed up")), moment(kept.signed_up_at)))
     if kept.confirmed_at is not None:
         lines.append((say(N_("Confirmed")), moment(kept.confirmed_at)))
-    consent = say(N_("through “%(form)s”, form text version %(version)s"), form=kept.consent_form,
-                  version=kept.consent_text_version)
+    # The form's name and version are identifiers: left-to-right isolates keep them whole in a
+    # right-to-left sentence (U+2066 ... U+2069, invisible in a left-to-right one).
+    consent = say(N_("through “%(form)s”, form text version %(version)s"), form=f"\u2066{kept.consent_form}\u2069",
+                  version=f"\u2066{kept.consent_text_version}\u2069")
     if kept.consent_note:
         consent = say(N_("%(consent)s; note: %(note)s"), consent=consent, note=kept.consent_note)
     lines.append((say(N_("Consent")), consent))
     for event in kept.events:
         action = ACTION_WORDS.get(event.action)
-        words = say(action) if action else event.action.capitalize()
-        lines.append((words, moment(event.at) + (f" ({event.detail})" if event.detail else "")))
+        detail = _detail(event.detail, wording) if event.detail else ""
+        lines.append((say(action) if action else event.action.capitalize(),
+                      moment(event.at) + (f" ({detail})" if detail else "")))
     return lines
+
+
+def _detail(stored: str, wording: Wording) -> str:
+    """An event's stored (English) detail in the readers' language; one the catalog lacks as it is."""
+    weeks = paused_weeks(stored)
+    return wording.weeks(weeks) if weeks is not None else wording.words(stored)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from newsletter.translations import N_
 from subscribers.address_change import AddressChange
 from subscribers.blocking import Blocking
+from subscribers.consent_events import pause_detail
 from subscribers.disclosure import STATUS_WORDS, as_document, in_words
 from subscribers.errors import TokenError
 from subscribers.forms import posted_from_elsewhere, read_fields
@@ -130,7 +131,7 @@ class ReaderPage:
             if weeks is None:
                 return self.pages.words(N_("Choose how long to pause: 1, 2, 4 or 8 weeks."))
             until = self.side.now() + timedelta(weeks=weeks)
-            detail = f"{weeks} week{'s' if weeks > 1 else ''}"
+            detail = pause_detail(weeks)
             return (lambda subscriber_id, nonce: store.pause(subscriber_id, nonce, until, detail),
                     self.pages.words(N_("Paused. No issue is sent before %(date)s; then they start again by "
                                         "themselves."), date=self.pages.moment(until)))
@@ -165,7 +166,7 @@ class ReaderPage:
               problem: str | None = None) -> Response:
         paused = (kept.paused_until is not None and kept.paused_until > self.side.now()
                   and kept.status is Status.CONFIRMED)
-        return self.pages.manage(kept.status, in_words(kept, self.pages.words, self.pages.moment), token,
+        return self.pages.manage(kept.status, in_words(kept, self.pages), token,
                                  paused=paused, status_code=status, notice=notice, problem=problem)
 
     def _claims(self, token: str) -> Claims | Response:

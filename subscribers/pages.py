@@ -68,9 +68,17 @@ class Pages:
         return translated % values if values else translated
 
     def moment(self, when: datetime) -> str:
-        """A date and time in the readers' language: "4 December 2026, 14:05 UTC"."""
-        return self.words(N_("%(date)s, %(time)s UTC"), date=day_month_year(when.date(), self._language),
-                          time=f"{when:%H:%M}")
+        """A date and time in the readers' language: "4 December 2026, 14:05 UTC".
+
+        The time is a left-to-right isolate (U+2066 ... U+2069): in a right-to-left sentence "14:05 UTC"
+        would otherwise be laid out as "UTC 14:05", and the comma before it would move.
+        """
+        return self.words(N_("%(date)s, %(time)s"), date=day_month_year(when.date(), self._language),
+                          time=f"\u2066{when:%H:%M} UTC\u2069")
+
+    def weeks(self, count: int) -> str:
+        """"2 weeks" in the readers' language (the words of the pause's choices on the reader's page)."""
+        return self._translations.ngettext("%(num)s week", "%(num)s weeks", count) % {"num": count}
 
     def duration(self, seconds: int) -> str:
         """"45 seconds" or "3 minutes", in the readers' language."""

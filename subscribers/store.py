@@ -414,7 +414,7 @@ class SubscriberStore:
             if conn.execute(update(T).where(T.c.id == subscriber_id, T.c.status == Status.CONFIRMED, due).values(
                     new_address=sealed, new_blind_index=index, change_mailed_at=now, updated_at=now)).rowcount == 0:
                 return Change.RECENTLY_MAILED
-            consent_events.note_action(conn, subscriber_id, "change-asked", now, "a new address, not yet confirmed")
+            consent_events.note_action(conn, subscriber_id, "change-asked", now, consent_events.CHANGE_ASKED)
             if taken:
                 return Change.ON_THE_LIST
             outbox.queue(conn, subscriber_id, now, outbox.CHANGE)

@@ -9,8 +9,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from subscribers.side import Subscribers
+from subscribers.tables import Status
 from tests.conftest import write_config
 from tests.subscribers.test_manage import confirmed
+from tests.subscribers.web_client import stored
 
 
 @pytest.fixture
@@ -38,3 +40,15 @@ def test_the_page_and_its_notices_are_in_russian_with_the_right_plural_forms(cli
 def test_a_message_page_of_the_reader_is_in_russian(client: TestClient) -> None:
     page = client.get("/manage")
     assert "Откройте свою страницу по ссылке из письма" in page.text
+
+
+@pytest.mark.parametrize("status", [Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED],
+                         ids=str)
+def test_the_page_of_an_ended_subscription_says_how_it_ended(client: TestClient, side: Subscribers,
+                                                             status: Status) -> None:
+    token = confirmed(client, side, "alice@example.org")
+    row = stored(side, "alice@example.org")
+    assert side.store.end_by_mail(row.id, row.nonce, status)
+    page = client.get(f"/manage?token={token}")
+    assert page.status_code == 200
+    assert "На этот адрес выпуски больше не отправляются." in page.text

@@ -32,10 +32,12 @@ class App:
     def config(self) -> Config:
         """Every setting, checked: the loader's checks, then the templates compiled (a layer above config)."""
         from newsletter.config import settings
-        from newsletter.templating import check_templates
 
         config = settings.load(self._config_path)
-        check_templates(config)
+        if config.templates_dir:  # only an admin's templates need compiling here (and Jinja2 loading)
+            from newsletter.templating import check_templates
+
+            check_templates(config)
         return config
 
     @cached_property

@@ -1,7 +1,7 @@
 """`newsletter status`: how far an issue's send has got, from the ledger's counts.
 
 Kept apart from `send` so that asking for a few counts imports only the ledger, not the transports,
-the renderer and premailer.
+the renderer and premailer; its lines are plain, so it prints them with click, not Rich.
 """
 
 from __future__ import annotations
@@ -40,14 +40,14 @@ def status(app: App, week: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return
-    app.console.print(f"{issue.week}: {issue.subject}", markup=False)
+    click.echo(f"{issue.week}: {issue.subject}")
     for state in DeliveryState:
-        app.console.print(f"  {state.value:<10} {states[state]:>10,}")
+        click.echo(f"  {state.value:<10} {states[state]:>10,}")
     for name, rate, count in (("bounces", came_back.bounce_rate, came_back.bounced),
                               ("complaints", came_back.complaint_rate, came_back.complained)):
-        app.console.print(f"  {name:<10} {rate:>10.2%}  ({count:,} of {came_back.delivered:,})")
+        click.echo(f"  {name:<10} {rate:>10.2%}  ({count:,} of {came_back.delivered:,})")
     for reason, count in reasons:
-        app.console.print(f"  {count:,} × {reason}", markup=False)
+        click.echo(f"  {count:,} × {reason}")
 
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from premailer import Premailer
 
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError, TemplateError
@@ -86,6 +85,10 @@ def check_templates(config: Config) -> None:
 
 def inline(html: str) -> str:
     """Inline the CSS of the `<style>` blocks; rules that cannot be inlined (@media) stay in `<head>`."""
+    # Imported here: premailer brings lxml and cssutils (a fifth of a second), and only rendering an
+    # issue needs it; every command loads this module to check the templates.
+    from premailer import Premailer
+
     inliner = Premailer(
         html,
         allow_network=False,

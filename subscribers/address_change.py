@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from newsletter.translations import N_
 from subscribers.addresses import Address
 from subscribers.blocking import Blocking
 from subscribers.errors import AddressError, TokenError
@@ -25,8 +26,8 @@ from subscribers.side import Subscribers
 from subscribers.store import Action
 from subscribers.tokens import Claims, Purpose
 
-ASKED = ("If the new address can receive email, a message is on its way to it with a link to confirm the "
-         "change. Until it is confirmed, the issues keep coming to your current address.")
+ASKED = N_("If the new address can receive email, a message is on its way to it with a link to confirm the "
+           "change. Until it is confirmed, the issues keep coming to your current address.")
 
 
 class AddressChange:
@@ -48,24 +49,27 @@ class AddressChange:
         """Ask for `typed` as the new address: (notice, problem) for the page; a problem changes nothing."""
         wait = self.per_client.hit(client_key(request.client.host if request.client else None))
         if wait:
-            return None, f"Too many requests from here. Please try again in {max(1, round(wait / 60))} minute(s)."
+            return None, self.pages.words(N_("Too many requests from here. Please try again in %(wait)s."),
+                                          wait=self.pages.duration(round(wait)))
         try:
             address = await self._parse(typed)
         except AddressError as error:
             if not error.plausible:
-                return None, f"That is not an address we can use: {error.reason}"
-            return ASKED, None  # well-formed but unable to take mail: answered as any other, nothing sent
+                return None, self.pages.words(N_("That is not an address we can use: %(reason)s"),
+                                              reason=self.pages.words(error.reason))
+            # Well-formed but unable to take mail: answered as any other, nothing sent.
+            return self.pages.words(ASKED), None
         await self.blocking(self.side.store.request_change, claims.subscriber_id, claims.nonce, address)
-        return ASKED, None
+        return self.pages.words(ASKED), None
 
     async def confirm_page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         refused = self._refused(token)
         if refused is not None:
             return refused
-        return self.pages.action("Confirm your new address",
-                                 "Press the button and the issues come to this address from now on.",
-                                 "change", token, "Confirm my new address")
+        return self.pages.action(N_("Confirm your new address"),
+                                 N_("Press the button and the issues come to this address from now on."),
+                                 "change", token, N_("Confirm my new address"))
 
     async def confirm(self, request: Request) -> Response:
         fields = await read_fields(request)
@@ -76,15 +80,15 @@ class AddressChange:
         claims = self.side.signer.verify(token, Purpose.CHANGE, self.side.now())
         outcome = await self.blocking(self.side.store.confirm_change, claims.subscriber_id, claims.nonce)
         if outcome is Action.DONE:
-            return self.pages.message("Your address is changed", (
-                "The next issue comes to this address. The old one has been deleted from the list.",))
+            return self.pages.message(N_("Your address is changed"), (
+                N_("The next issue comes to this address. The old one has been deleted from the list."),))
         if outcome is Action.ALREADY:
-            return self.pages.message("Nothing was changed", (
-                "This address joined the list some other way meanwhile, so the old one stays in force.",),
+            return self.pages.message(N_("Nothing was changed"), (
+                N_("This address joined the list some other way meanwhile, so the old one stays in force."),),
                 status=409, back=True)
-        return self.pages.message("This link is out of date", (
-            "It confirms an address that is no longer waiting: the change was made, replaced by a later "
-            "request, or the subscription ended. Use the link in the most recent email from us.",),
+        return self.pages.message(N_("This link is out of date"), (
+            N_("It confirms an address that is no longer waiting: the change was made, replaced by a later "
+               "request, or the subscription ended. Use the link in the most recent email from us."),),
             status=400, back=True)
 
     async def _parse(self, typed: str) -> Address:
@@ -96,7 +100,7 @@ class AddressChange:
         try:
             self.side.signer.verify(token, Purpose.CHANGE, self.side.now())
         except TokenError as error:
-            heading = "This link has expired" if error.expired else "This link does not work"
-            return self.pages.message(heading, (error.reason, "Ask for the change again on your own page."),
+            heading = N_("This link has expired") if error.expired else N_("This link does not work")
+            return self.pages.message(heading, (error.reason, N_("Ask for the change again on your own page.")),
                                       status=400, back=True)
         return None

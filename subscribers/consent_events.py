@@ -7,6 +7,7 @@ address itself. They go when the subscriber is erased.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +15,32 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, delete, insert, select
 
+from newsletter.translations import N_
 from subscribers.tables import ConsentEventRow, as_utc
 
 EVENTS = cast(Table, ConsentEventRow.__table__)
+# The details are stored in English (the download shows them as stored); the page translates them.
+CHANGE_ASKED = N_("a new address, not yet confirmed")
+OWN_PAGE = N_("own page")
+CONFIRMATION_LINK = N_("confirmation link")
+UNSUBSCRIBE_LINK = N_("unsubscribe link")
+REFUSED = N_("refused by the receiving server")
+BY_MAIL = N_("a mail to the unsubscribe address")
+COMPLAINT = N_("a complaint")
+RETURNED = N_("returned mail")
+NEW_ADDRESS_CONFIRMED = N_("confirmed by the new address")
+_PAUSE = re.compile(r"(\d+) weeks?")
+
+
+def pause_detail(weeks: int) -> str:
+    """A pause's detail as stored: "1 week", "4 weeks"."""
+    return f"{weeks} week{'s' if weeks > 1 else ''}"
+
+
+def paused_weeks(detail: str) -> int | None:
+    """The weeks a pause's stored detail names, or None when it is not one."""
+    found = _PAUSE.fullmatch(detail)
+    return int(found.group(1)) if found else None
 
 
 @dataclass(frozen=True)

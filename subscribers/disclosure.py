@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from newsletter.translations import N_
+from subscribers.consent_events import paused_weeks
 from subscribers.store import Kept
 from subscribers.tables import Status
 
 STATUS_WORDS = {
-    Status.PENDING: "signed up, not yet confirmed",
-    Status.CONFIRMED: "subscribed",
-    Status.UNSUBSCRIBED: "unsubscribed",
-    Status.BOUNCED: "stopped: mail to this address was refused",
+    Status.PENDING: N_("signed up, not yet confirmed"),
+    Status.CONFIRMED: N_("subscribed"),
+    Status.UNSUBSCRIBED: N_("unsubscribed"),
+    Status.BOUNCED: N_("stopped: mail to this address was refused"),
+    Status.COMPLAINED: N_("stopped: an issue was reported as spam from this address"),
 }
-ACTION_WORDS = {"paused": "Paused", "resumed": "Started again", "unsubscribed": "Unsubscribed",
-                "change-asked": "Asked for a new address", "address-changed": "Address changed"}
+ACTION_WORDS = {"paused": N_("Paused"), "resumed": N_("Started again"), "unsubscribed": N_("Unsubscribed"),
+                "change-asked": N_("Asked for a new address"), "address-changed": N_("Address changed"),
+                "confirmed": N_("Confirmed"), "bounced": N_("Stopped: mail was refused"),
+                "complained": N_("Stopped: reported as spam")}
 
 
 def as_document(kept: Kept, newsletter: str, issues: Sequence[dict[str, str | None]] = ()) -> dict[str, Any]:
@@ -47,29 +52,46 @@ def as_document(kept: Kept, newsletter: str, issues: Sequence[dict[str, str | No
     }
 
 
-def in_words(kept: Kept) -> list[tuple[str, str]]:
-    """(label, value) lines for the page."""
-    lines = [("Email address", kept.address or "deleted: only a one-way fingerprint is kept, so that it "
-                                              "is never written to again"),
-             ("Status", STATUS_WORDS[kept.status])]
+class Wording(Protocol):
+    """How the page puts things in the readers' language (`Pages` does it)."""
+
+    def words(self, text: str, **values: object) -> str: ...
+    def moment(self, when: datetime) -> str: ...
+    def weeks(self, count: int) -> str: ...
+
+
+def in_words(kept: Kept, wording: Wording) -> list[tuple[str, str]]:
+    """(label, value) lines for the page, in the readers' language."""
+    say, moment = wording.words, wording.moment
+    lines = [(say(N_("Email address")), kept.address or say(N_(
+                "deleted: only a one-way fingerprint is kept, so that it is never written to again"))),
+             (say(N_("Status")), say(STATUS_WORDS[kept.status]))]
     if kept.new_address is not None:
-        lines.append(("New address, waiting for its confirmation", kept.new_address))
+        lines.append((say(N_("New address, waiting for its confirmation")), kept.new_address))
     if kept.paused_until is not None:
-        lines.append(("Paused until", when(kept.paused_until)))
-    lines.append(("Signed up", when(kept.signed_up_at)))
+        lines.append((say(N_("Paused until")), moment(kept.paused_until)))
+    lines.append((say(N_("Signed up")), moment(kept.signed_up_at)))
     if kept.confirmed_at is not None:
-        lines.append(("Confirmed", when(kept.confirmed_at)))
-    consent = f"through “{kept.consent_form}”, form text version {kept.consent_text_version}"
-    lines.append(("Consent", consent + (f"; note: {kept.consent_note}" if kept.consent_note else "")))
+        lines.append((say(N_("Confirmed")), moment(kept.confirmed_at)))
+    # The form's name and version are identifiers: left-to-right isolates keep them whole in a
+    # right-to-left sentence (U+2066 ... U+2069, invisible in a left-to-right one).
+    consent = say(N_("through “%(form)s”, form text version %(version)s"), form=f"\u2066{kept.consent_form}\u2069",
+                  version=f"\u2066{kept.consent_text_version}\u2069")
+    if kept.consent_note:
+        consent = say(N_("%(consent)s; note: %(note)s"), consent=consent, note=kept.consent_note)
+    lines.append((say(N_("Consent")), consent))
     for event in kept.events:
-        words = ACTION_WORDS.get(event.action, event.action.capitalize())
-        lines.append((words, when(event.at) + (f" ({event.detail})" if event.detail else "")))
+        action = ACTION_WORDS.get(event.action)
+        detail = _detail(event.detail, wording) if event.detail else ""
+        lines.append((say(action) if action else event.action.capitalize(),
+                      moment(event.at) + (f" ({detail})" if detail else "")))
     return lines
 
 
-def when(moment: datetime) -> str:
-    """A moment in words: "4 December 2026, 14:05 UTC"."""
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+def _detail(stored: str, wording: Wording) -> str:
+    """An event's stored (English) detail in the readers' language; one the catalog lacks as it is."""
+    weeks = paused_weeks(stored)
+    return wording.weeks(weeks) if weeks is not None else wording.words(stored)
 
 
 def _iso(moment: datetime | None) -> str | None:

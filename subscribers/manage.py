@@ -17,9 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from newsletter.translations import N_
 from subscribers.address_change import AddressChange
 from subscribers.blocking import Blocking
-from subscribers.disclosure import as_document, in_words, when
+from subscribers.consent_events import pause_detail
+from subscribers.disclosure import STATUS_WORDS, as_document, in_words
 from subscribers.errors import TokenError
 from subscribers.forms import posted_from_elsewhere, read_fields
 from subscribers.pages import NO_STORE, Pages
@@ -29,13 +31,14 @@ from subscribers.tables import Status
 from subscribers.tokens import Claims, Purpose
 
 PAUSES = {"1": 1, "2": 2, "4": 4, "8": 8}  # the choice of weeks on the page
-NO_LINK = ("Open your own page from an email", (
-    "This page needs the link at the foot of any issue (“Manage your subscription”): it carries a "
-    "signature that opens your subscription, and nobody else's.",))
-GONE = ("This subscription no longer exists", (
-    "Nothing is kept under this link any more: the subscription was deleted, or the address signed up "
-    "again and got a new link. Use the link in the most recent email from us.",))
-NOT_FROM_HERE = "This form can only be sent from your own page on this site. Open the link from the email again."
+NO_LINK = (N_("Open your own page from an email"), (
+    N_("This page needs the link at the foot of any issue (“Manage your subscription”): it carries a "
+       "signature that opens your subscription, and nobody else's."),))
+GONE = (N_("This subscription no longer exists"), (
+    N_("Nothing is kept under this link any more: the subscription was deleted, or the address signed up "
+       "again and got a new link. Use the link in the most recent email from us."),))
+NOT_FROM_HERE = N_("This form can only be sent from your own page on this site. Open the link from the email "
+                   "again.")
 
 
 class ReaderPage:
@@ -84,8 +87,9 @@ class ReaderPage:
             return self.pages.message(*GONE, status=400, back=True)
         if outcome in (Action.DONE, Action.ALREADY):
             return self._page(after, token, notice=notice)
-        return self._page(after, token, status=409, problem="Nothing was changed: that is not possible while "
-                          f"the subscription is {after.status}.")
+        return self._page(after, token, status=409, problem=self.pages.words(
+            N_("Nothing was changed: that is not possible while the subscription is in this state (%(status)s)."),
+            status=self.pages.words(STATUS_WORDS[after.status])))
 
     async def _not_a_step(self, what: str, request: Request, claims: Claims, kept: Kept, token: str,
                           fields: dict[str, str]) -> Response:
@@ -101,7 +105,7 @@ class ReaderPage:
     async def _posted(self, request: Request) -> tuple[Claims, Kept, str, dict[str, str]] | Response:
         """The posted fields and the subscription their token opens, or the page that says why not."""
         if posted_from_elsewhere(request, self.side.settings.base_url):
-            return self.pages.message("That did not work", (NOT_FROM_HERE,), status=403, back=True)
+            return self.pages.message(N_("That did not work"), (NOT_FROM_HERE,), status=403, back=True)
         fields = await read_fields(request)
         token = fields.get("token", "")
         opened = await self._open(token)
@@ -125,29 +129,32 @@ class ReaderPage:
         if what == "pause":
             weeks = PAUSES.get(weeks_text)
             if weeks is None:
-                return "Choose how long to pause: 1, 2, 4 or 8 weeks."
+                return self.pages.words(N_("Choose how long to pause: 1, 2, 4 or 8 weeks."))
             until = self.side.now() + timedelta(weeks=weeks)
-            detail = f"{weeks} week{'s' if weeks > 1 else ''}"
+            detail = pause_detail(weeks)
             return (lambda subscriber_id, nonce: store.pause(subscriber_id, nonce, until, detail),
-                    f"Paused. No issue is sent before {when(until)}; then they start again by themselves.")
+                    self.pages.words(N_("Paused. No issue is sent before %(date)s; then they start again by "
+                                        "themselves."), date=self.pages.moment(until)))
         if what == "resume":
-            return store.resume, "Started again: the next issue comes to this address."
+            return store.resume, self.pages.words(N_("Started again: the next issue comes to this address."))
         if what == "leave":
-            return store.leave, ("Unsubscribed. No more issues are sent; the address itself is deleted, only a "
-                                 "one-way fingerprint stays so that it is never written to again.")
-        return "Choose one of the buttons on this page."
+            return store.leave, self.pages.words(N_(
+                "Unsubscribed. No more issues are sent; the address itself is deleted, only a one-way "
+                "fingerprint stays so that it is never written to again."))
+        return self.pages.words(N_("Choose one of the buttons on this page."))
 
     async def _erase(self, claims: Claims, kept: Kept, token: str, fields: dict[str, str]) -> Response:
         if fields.get("sure") != "yes":
             return self._page(kept, token, status=400,
-                              problem="Tick the box to say you want everything deleted; nothing was deleted.")
+                              problem=self.pages.words(N_("Tick the box to say you want everything deleted; "
+                                                          "nothing was deleted.")))
         # The pipeline's rows first: should the second step fail, the page still opens and can be used again.
         await self.blocking(self.forget, claims.subscriber_id)
         await self.blocking(self.side.store.erase_subscription, claims.subscriber_id, claims.nonce)
-        return self.pages.message("Everything is deleted", (
-            "Your address, its fingerprint, your consent record and the list of issues sent to you are gone. "
-            "This link no longer opens anything.",
-            "You can sign up again at any time; it starts a new subscription."), back=True)
+        return self.pages.message(N_("Everything is deleted"), (
+            N_("Your address, its fingerprint, your consent record and the list of issues sent to you are gone. "
+               "This link no longer opens anything."),
+            N_("You can sign up again at any time; it starts a new subscription.")), back=True)
 
     def _download(self, kept: Kept, issues: list[dict[str, str | None]]) -> Response:
         document = as_document(kept, self.side.config.newsletter.title, issues)
@@ -157,14 +164,15 @@ class ReaderPage:
 
     def _page(self, kept: Kept, token: str, *, status: int = 200, notice: str | None = None,
               problem: str | None = None) -> Response:
-        return self.pages.manage(kept.status, in_words(kept), token, paused=kept.paused_until is not None
-                                 and kept.paused_until > self.side.now() and kept.status is Status.CONFIRMED,
-                                 status_code=status, notice=notice, problem=problem)
+        paused = (kept.paused_until is not None and kept.paused_until > self.side.now()
+                  and kept.status is Status.CONFIRMED)
+        return self.pages.manage(kept.status, in_words(kept, self.pages), token,
+                                 paused=paused, status_code=status, notice=notice, problem=problem)
 
     def _claims(self, token: str) -> Claims | Response:
         try:
             return self.side.signer.verify(token, Purpose.MANAGE, self.side.now())
         except TokenError as error:
-            return self.pages.message("This link does not work", (
-                error.reason, "Open it from the email once more, or copy the whole link into the address bar."),
+            return self.pages.message(N_("This link does not work"), (
+                error.reason, N_("Open it from the email once more, or copy the whole link into the address bar.")),
                 status=400, back=True)

@@ -15,7 +15,7 @@ from newsletter import templating
 from newsletter.config.settings import Config
 from newsletter.errors import TemplateError
 from newsletter.templating import render_template
-from newsletter.translations import N_, catalog_source, translations
+from newsletter.translations import N_, catalog_source, day_month_year, translations
 from subscribers.tables import Status
 from subscribers.tokens import TokenSigner
 
@@ -28,7 +28,8 @@ class Pages:
 
     def __init__(self, config: Config, signer: TokenSigner, now: Callable[[], datetime]) -> None:
         self.env = templating.environment(config)
-        self._translations = translations(config.newsletter.language)
+        self._language = config.newsletter.language
+        self._translations = translations(self._language)
         self._signer = signer
         self._now = now
         # Short, so that a harvested token soon stops working; a person who took longer sends again.
@@ -66,6 +67,19 @@ class Pages:
         translated = self._translations.gettext(text)
         return translated % values if values else translated
 
+    def moment(self, when: datetime) -> str:
+        """A date and time in the readers' language: "4 December 2026, 14:05 UTC".
+
+        The time is a left-to-right isolate (U+2066 ... U+2069): in a right-to-left sentence "14:05 UTC"
+        would otherwise be laid out as "UTC 14:05", and the comma before it would move.
+        """
+        return self.words(N_("%(date)s, %(time)s"), date=day_month_year(when.date(), self._language),
+                          time=f"\u2066{when:%H:%M} UTC\u2069")
+
+    def weeks(self, count: int) -> str:
+        """"2 weeks" in the readers' language (the words of the pause's choices on the reader's page)."""
+        return self._translations.ngettext("%(num)s week", "%(num)s weeks", count) % {"num": count}
+
     def duration(self, seconds: int) -> str:
         """"45 seconds" or "3 minutes", in the readers' language."""
         if seconds < 120:
@@ -95,8 +109,8 @@ class Pages:
     def manage(self, status: Status, kept: Sequence[tuple[str, str]], token: str, *, paused: bool,
                status_code: int = 200, notice: str | None = None, problem: str | None = None) -> HTMLResponse:
         """The reader's own page: what they can do in `status`, and `kept` (label, value) in plain words."""
-        html = self._render("web/manage.html", heading="Your subscription", status=str(status), kept=kept,
-                            token=token, paused=paused, notice=notice, problem=problem)
+        html = self._render("web/manage.html", heading=self.words(N_("Your subscription")), status=str(status),
+                            kept=kept, token=token, paused=paused, notice=notice, problem=problem)
         return HTMLResponse(html, status_code, headers=NO_STORE)
 
     def stylesheet(self) -> Response:

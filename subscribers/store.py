@@ -36,8 +36,8 @@ _ADD = insert(T).returning(T.c.id)
 # Wiping an address wipes a new one waiting for its confirmation too.
 NO_CHANGE: dict[str, Any] = {"new_address": None, "new_blind_index": None, "change_mailed_at": None}
 # What the consent record says when returned mail ends a subscription.
-_BY_MAIL = {Status.UNSUBSCRIBED: "a mail to the unsubscribe address", Status.COMPLAINED: "a complaint",
-            Status.BOUNCED: "returned mail"}
+_BY_MAIL = {Status.UNSUBSCRIBED: consent_events.BY_MAIL, Status.COMPLAINED: consent_events.COMPLAINT,
+            Status.BOUNCED: consent_events.RETURNED}
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ class SubscriberStore:
         now = self.now()
         values = {"status": Status.CONFIRMED, "confirmed_at": now, "consent_at": now, "updated_at": now}
         return self._act(subscriber_id, nonce, (Status.PENDING,), values, done=Status.CONFIRMED,
-                         event=("confirmed", "confirmation link"))
+                         event=("confirmed", consent_events.CONFIRMATION_LINK))
 
     def unsubscribe(self, subscriber_id: int, nonce: str) -> Action:
         """End a subscription: the sealed address is wiped, the blind index stays as suppression."""
@@ -215,7 +215,7 @@ class SubscriberStore:
         values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "updated_at": now,
                   **NO_CHANGE}
         return self._act(subscriber_id, nonce, (Status.PENDING, Status.CONFIRMED), values,
-                         done=Status.UNSUBSCRIBED, event=("unsubscribed", "unsubscribe link"))
+                         done=Status.UNSUBSCRIBED, event=("unsubscribed", consent_events.UNSUBSCRIBE_LINK))
 
     def mark_bounced(self, subscriber_ids: Sequence[int]) -> int:
         """Suppress confirmed subscribers whose mail is refused for good; addresses wiped. How many were."""
@@ -226,7 +226,7 @@ class SubscriberStore:
             bounced = conn.execute(update(T).where(T.c.id.in_(subscriber_ids), T.c.status == Status.CONFIRMED)
                                    .values(status=Status.BOUNCED, address=None, bounced_at=now,
                                            updated_at=now, **NO_CHANGE).returning(T.c.id)).scalars().all()
-            consent_events.note_actions(conn, bounced, "bounced", now, "refused by the receiving server")
+            consent_events.note_actions(conn, bounced, "bounced", now, consent_events.REFUSED)
             return len(bounced)
 
     def end_by_mail(self, subscriber_id: int, nonce_prefix: str, status: Status) -> bool:
@@ -381,7 +381,7 @@ class SubscriberStore:
         now = self.now()
         values = {"status": Status.UNSUBSCRIBED, "address": None, "unsubscribed_at": now, "paused_until": None,
                   **NO_CHANGE}
-        return self._by_reader(subscriber_id, nonce, values, "unsubscribed", "own page",
+        return self._by_reader(subscriber_id, nonce, values, "unsubscribed", consent_events.OWN_PAGE,
                                allowed=(Status.PENDING, Status.CONFIRMED), done=Status.UNSUBSCRIBED)
 
     def erase_subscription(self, subscriber_id: int, nonce: str) -> bool:
@@ -421,7 +421,7 @@ class SubscriberStore:
             if conn.execute(update(T).where(T.c.id == subscriber_id, T.c.status == Status.CONFIRMED, due).values(
                     new_address=sealed, new_blind_index=index, change_mailed_at=now, updated_at=now)).rowcount == 0:
                 return Change.RECENTLY_MAILED
-            consent_events.note_action(conn, subscriber_id, "change-asked", now, "a new address, not yet confirmed")
+            consent_events.note_action(conn, subscriber_id, "change-asked", now, consent_events.CHANGE_ASKED)
             if taken:
                 return Change.ON_THE_LIST
             outbox.queue(conn, subscriber_id, now, outbox.CHANGE)
@@ -453,7 +453,7 @@ class SubscriberStore:
                     conn.execute(update(T).where(T.c.id == subscriber_id).values(
                         address=row.new_address, blind_index=row.new_blind_index, updated_at=now, **NO_CHANGE))
                     consent_events.note_action(conn, subscriber_id, "address-changed", now,
-                                               "confirmed by the new address")
+                                               consent_events.NEW_ADDRESS_CONFIRMED)
             except IntegrityError:
                 return Action.ALREADY
         return Action.DONE

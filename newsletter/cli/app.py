@@ -1,21 +1,27 @@
-"""What every command shares: the settings, the database and the console, made when first used."""
+"""What every command shares: the settings, the database and the console, made when first used.
+
+The libraries behind them (SQLAlchemy, Alembic's schema check, Jinja2, Rich) are imported by the property
+that needs them, not by this module: `newsletter --help` and a command that never opens the database do
+not load them (see `lazy_group.py`).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.config import settings
-from newsletter.db.engine import connect, sessions
-from newsletter.db.migrate import require_schema
-from newsletter.templating import check_templates
 from newsletter.weeks import IsoWeek
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from newsletter.config.settings import Config
 
 
 class App:
@@ -23,28 +29,42 @@ class App:
         self._config_path = config_path
 
     @cached_property
-    def config(self) -> settings.Config:
+    def config(self) -> Config:
         """Every setting, checked: the loader's checks, then the templates compiled (a layer above config)."""
+        from newsletter.config import settings
+
         config = settings.load(self._config_path)
-        check_templates(config)
+        if config.templates_dir:  # only an admin's templates need compiling here (and Jinja2 loading)
+            from newsletter.templating import check_templates
+
+            check_templates(config)
         return config
 
     @cached_property
     def engine(self) -> Engine:
+        from newsletter.db.engine import connect
+
         return connect(self.config.database_url)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         """Sessions on a database that `newsletter init` has set up (checked once)."""
+        from newsletter.db.engine import sessions
+        from newsletter.db.schema_version import require_schema
+
         require_schema(self.engine)
         return sessions(self.engine)
 
     @cached_property
     def console(self) -> Console:
+        from rich.console import Console
+
         return Console(highlight=False, soft_wrap=True)
 
     @cached_property
     def errors(self) -> Console:
+        from rich.console import Console
+
         return Console(stderr=True, highlight=False, soft_wrap=True)
 
     def close(self) -> None:

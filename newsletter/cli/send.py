@@ -1,4 +1,4 @@
-"""`newsletter send` (with `--dry-run` and `--to`) and `newsletter status`."""
+"""`newsletter send` (with `--dry-run` and `--to`); how far it got is `newsletter status` (status.py)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,7 @@ from newsletter.delivery.tables import FINAL_STATES, DeliveryState
 from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Outgoing
 from newsletter.delivery.transports.configured import make_transport
-from newsletter.errors import NewsletterError, SendStopped
-from newsletter.inbound.rates import rates
-from newsletter.issues import store as issues
+from newsletter.errors import SendStopped
 from newsletter.issues.message_checks import OK, check_message
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.preview import sample_recipient, write_preview
@@ -181,35 +179,4 @@ def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool)
                       as_json=as_json)
 
 
-@click.command()
-@click.option("--week", help="ISO week of the issue (default: the most recent issue).")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
-@pass_app
-def status(app: App, week: str | None, as_json: bool) -> None:
-    """How far an issue's send has got: recipients by state, and why any failed."""
-    with app.sessions() as session:
-        issue = (issues.find(session, IsoWeek.parse(week)) if week else
-                 next(iter(issues.latest(session)), None))
-        if issue is None:
-            raise NewsletterError(f"no issue for {week}: `newsletter send --week {week}` starts it"
-                                  if week else "no issue has been sent yet: `newsletter send` starts one")
-        states = ledger.counts(session, issue.id)
-        reasons = ledger.failure_reasons(session, issue.id)
-    came_back = rates(states)
-    report = {"week": issue.week, "subject": issue.subject, **{s.value: n for s, n in states.items()},
-              "total": sum(states.values()), "failures": [{"reason": r, "count": n} for r, n in reasons],
-              "bounce_rate": round(came_back.bounce_rate, 6), "complaint_rate": round(came_back.complaint_rate, 6)}
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
-        return
-    app.console.print(f"{issue.week}: {issue.subject}", markup=False)
-    for state in DeliveryState:
-        app.console.print(f"  {state.value:<10} {states[state]:>10,}")
-    for name, rate, count in (("bounces", came_back.bounce_rate, came_back.bounced),
-                              ("complaints", came_back.complaint_rate, came_back.complained)):
-        app.console.print(f"  {name:<10} {rate:>10.2%}  ({count:,} of {came_back.delivered:,})")
-    for reason, count in reasons:
-        app.console.print(f"  {count:,} × {reason}", markup=False)
-
-
-COMMANDS = [send, status]
+COMMANDS = [send]

@@ -54,16 +54,16 @@ def stats(app: App, as_json: bool) -> None:
                                "confirmation_emails": {str(k): v for k, v in mail.items()}}, indent=2))
         return
     width = max(len(str(k)) for k in [*people, *mail])
-    app.console.print("subscribers")
+    click.echo("subscribers")
     for status, count in people.items():
-        app.console.print(f"  {status:<{width}}  {count:>8}")
-    app.console.print("confirmation emails")
+        click.echo(f"  {status:<{width}}  {count:>8}")
+    click.echo("confirmation emails")
     for state, count in mail.items():
-        app.console.print(f"  {state:<{width}}  {count:>8}")
-    app.console.print("suppressions by reason")
+        click.echo(f"  {state:<{width}}  {count:>8}")
+    click.echo("suppressions by reason")
     for status, count in suppressed.items():
-        app.console.print(f"  {status:<{width}}  {count:>8}")
-    app.console.print(f"  {imported} of them imported with `subscribers suppress` (no address kept)")
+        click.echo(f"  {status:<{width}}  {count:>8}")
+    click.echo(f"  {imported} of them imported with `subscribers suppress` (no address kept)")
 
 
 @subscribers_group.command()

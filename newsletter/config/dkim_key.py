@@ -3,11 +3,12 @@ settings accept at load time is one the send can use."""
 
 from __future__ import annotations
 
-import dkim.crypto  # type: ignore[import-untyped]
-
 
 def dkim_key_problem(pem: bytes) -> str | None:
     """What is wrong with `pem` as a DKIM signing key, or None."""
+    # Imported here: dkimpy brings dnspython, and only a configuration that signs needs it.
+    import dkim.crypto  # type: ignore[import-untyped]
+
     try:
         dkim.crypto.parse_pem_private_key(pem)
     except (dkim.crypto.UnparsableKeyError, ValueError, IndexError) as error:

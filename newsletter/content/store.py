@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind
 from newsletter.content.tables import ExcerptRow
+from newsletter.db.insert_once import insert_once
 from newsletter.db.schema import utcnow
 from newsletter.weeks import IsoWeek
 
@@ -50,12 +50,10 @@ def add(session: Session, excerpts: Sequence[Excerpt]) -> Added:
         unique.setdefault(excerpt.content_hash, excerpt)
     if not unique:
         return Added(0, 0)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(ExcerptRow) if dialect == "postgresql" else sqlite.insert(ExcerptRow)
     # ON CONFLICT DO NOTHING keeps two concurrent ingests of the same page from failing each other;
     # RETURNING tells which rows were really new.
-    statement = (insert.values([{**_row(e), "ingested_at": utcnow()} for e in unique.values()])
-                 .on_conflict_do_nothing(index_elements=["content_hash"])
+    statement = (insert_once(session, ExcerptRow, ["content_hash"])
+                 .values([{**_row(e), "ingested_at": utcnow()} for e in unique.values()])
                  .returning(ExcerptRow.id))
     new = len(session.execute(statement).all())
     return Added(new, len(excerpts) - new)

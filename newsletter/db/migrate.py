@@ -1,4 +1,4 @@
-"""Schema versions: create or upgrade the database with Alembic, and refuse one at another version (or none)."""
+"""Create or upgrade the database with Alembic (reading which schema it is at is `schema_version.py`)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, exc
 
-from newsletter.db.engine import create_private_file, sqlite_file
+from newsletter.db.engine import create_private_file
 from newsletter.db.failures import explain
-from newsletter.errors import DatabaseError
+from newsletter.db.schema_version import current_revision, head_revision, refuse_newer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -25,26 +23,6 @@ def _alembic() -> AlembicConfig:
     return config
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic()).get_current_head()
-    assert head is not None
-    return head
-
-
-def known_revisions() -> set[str]:
-    """Every schema revision this version has a migration for."""
-    return {script.revision for script in ScriptDirectory.from_config(_alembic()).walk_revisions()}
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The schema the database is at (None when it has none); a failure is one DatabaseError line."""
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    except exc.DBAPIError as error:
-        raise explain(error, engine.url) from None
-
-
 def migrate(engine: Engine, target: str = "head") -> tuple[str | None, str]:
     """Create or upgrade the schema to this version's head (or `target`); returns (before, after).
 
@@ -52,7 +30,7 @@ def migrate(engine: Engine, target: str = "head") -> tuple[str | None, str]:
     """
     create_private_file(engine)
     before = current_revision(engine)
-    _refuse_newer(before)
+    refuse_newer(before)
     try:
         with engine.connect() as connection, _foreign_keys_off(connection), connection.begin():
             config = _alembic()
@@ -61,14 +39,6 @@ def migrate(engine: Engine, target: str = "head") -> tuple[str | None, str]:
     except exc.DBAPIError as error:
         raise explain(error, engine.url) from None
     return before, head_revision() if target == "head" else target
-
-
-def _refuse_newer(current: str | None) -> None:
-    if current is not None and current not in known_revisions():
-        raise DatabaseError(
-            f"the database is at schema {current}, made by a newer version of newsletter (this one knows up "
-            f"to {head_revision()}): upgrade newsletter to the version that made it, or restore a backup "
-            "made with this one; nothing was changed")
 
 
 @contextmanager
@@ -86,20 +56,3 @@ def _foreign_keys_off(connection: Connection) -> Iterator[None]:
     finally:
         connection.exec_driver_sql("PRAGMA foreign_keys=ON")
         connection.commit()
-
-
-def require_schema(engine: Engine) -> None:
-    """Stop with a clear message when the database was not set up by this version's `newsletter init`.
-
-    A SQLite file that does not exist is not created here: only `newsletter init` makes one.
-    """
-    path = sqlite_file(engine)
-    if path is not None and not path.exists():
-        raise DatabaseError(f"there is no database at {path}: run `newsletter init` to create it")
-    current = current_revision(engine)
-    _refuse_newer(current)
-    if current != head_revision():
-        found = "no schema" if current is None else f"schema {current}"
-        raise DatabaseError(
-            f"the database has {found}, this version needs {head_revision()}: run `newsletter init`"
-        )

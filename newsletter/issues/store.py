@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.content import store as excerpts
 from newsletter.content.excerpt import Excerpt
+from newsletter.db.insert_once import insert_once
 from newsletter.db.schema import as_utc
 from newsletter.issues.tables import IssueExcerptRow, IssueRow
 from newsletter.weeks import IsoWeek
@@ -52,11 +52,9 @@ def create(session: Session, week: IsoWeek, subject: str, excerpt_ids: Sequence[
     The week is unique, so of two processes creating the same week at once one creates it and the
     other waits for that transaction and then finds it: never two issues.
     """
-    dialect = session.get_bind().dialect.name
-    insert_issue = postgresql.insert(IssueRow) if dialect == "postgresql" else sqlite.insert(IssueRow)
     created = session.execute(
-        insert_issue.values(week=str(week), subject=subject, created_at=now)
-        .on_conflict_do_nothing(index_elements=["week"]).returning(IssueRow.id)
+        insert_once(session, IssueRow, ["week"]).values(week=str(week), subject=subject, created_at=now)
+        .returning(IssueRow.id)
     ).scalar_one_or_none()
     if created is None:
         issue = find(session, week)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from newsletter.cli import NewsletterGroup, cli
 from newsletter.cli.app import App
 from newsletter.cli.subscribers import COMMANDS
-from newsletter.db.migrate import head_revision
+from newsletter.db.schema_version import head_revision
 from subscribers.addresses import parse
 from subscribers.keys import new_secret
 from subscribers.side import Subscribers

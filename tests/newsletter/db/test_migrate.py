@@ -16,8 +16,9 @@ import newsletter.inbound.tables
 import newsletter.issues.tables
 import subscribers.tables
 from newsletter.db.engine import connect
-from newsletter.db.migrate import head_revision, migrate
+from newsletter.db.migrate import migrate
 from newsletter.db.schema import Base
+from newsletter.db.schema_version import head_revision
 
 TABLE_MODULES = (newsletter.content.tables, newsletter.issues.tables, newsletter.delivery.tables,
                  newsletter.inbound.tables, subscribers.tables)

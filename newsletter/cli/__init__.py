@@ -9,7 +9,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter import __version__
-from newsletter.cli import bounces, content, preview, run, send, setup, subscribers
+from newsletter.cli import bounces, content, issue, preview, run, send, setup, subscribers
 from newsletter.cli.app import App
 from newsletter.db.failures import explain
 from newsletter.errors import NewsletterError
@@ -45,7 +45,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (setup, content, preview, send, run, subscribers, bounces):
+for module in (setup, content, preview, send, issue, run, subscribers, bounces):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -25,6 +25,7 @@ from newsletter.delivery.transports.base import Outgoing
 from newsletter.delivery.transports.configured import make_transport
 from newsletter.errors import NewsletterError, SendStopped
 from newsletter.inbound.rates import rates
+from newsletter.issues import life
 from newsletter.issues import store as issues
 from newsletter.issues.message_checks import OK, check_message
 from newsletter.issues.prepare import PreparedIssue, prepare
@@ -142,7 +143,7 @@ def _send_to_one(app: App, prepared: PreparedIssue, address_text: str) -> None:
 
 def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool) -> None:
     recipients = SubscriberRecipients(app.config, app.engine)
-    started = sending.start(app.sessions, prepared, recipients)
+    started = sending.start(app.sessions, prepared, recipients, approval_needed=app.config.review.mode == "approve")
     if not as_json:
         app.console.print(f"{'created' if started.created else 'resuming'} issue {prepared.week}: "
                           f"{started.total:,} recipient(s), {started.todo:,} to send", markup=False)
@@ -195,16 +196,18 @@ def status(app: App, week: str | None, as_json: bool) -> None:
                                   if week else "no issue has been sent yet: `newsletter send` starts one")
         states = ledger.counts(session, issue.id)
         reasons = ledger.failure_reasons(session, issue.id)
+        where = life.current(session, IsoWeek.parse(issue.week))
     came_back = rates(states)
-    report = {"week": issue.week, "subject": issue.subject, **{s.value: n for s, n in states.items()},
+    state = life.describe(None if where is None else where.state)
+    report = {"week": issue.week, "subject": issue.subject, "state": state, **{s.value: n for s, n in states.items()},
               "total": sum(states.values()), "failures": [{"reason": r, "count": n} for r, n in reasons],
               "bounce_rate": round(came_back.bounce_rate, 6), "complaint_rate": round(came_back.complaint_rate, 6)}
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return
-    app.console.print(f"{issue.week}: {issue.subject}", markup=False)
-    for state in DeliveryState:
-        app.console.print(f"  {state.value:<10} {states[state]:>10,}")
+    app.console.print(f"{issue.week}: {issue.subject} [{state}]", markup=False)
+    for kind in DeliveryState:
+        app.console.print(f"  {kind.value:<10} {states[kind]:>10,}")
     for name, rate, count in (("bounces", came_back.bounce_rate, came_back.bounced),
                               ("complaints", came_back.complaint_rate, came_back.complained)):
         app.console.print(f"  {name:<10} {rate:>10.2%}  ({count:,} of {came_back.delivered:,})")

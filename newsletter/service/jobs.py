@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -26,7 +27,7 @@ from newsletter.delivery.recipients import Recipients
 from newsletter.delivery.tables import DeliveryState
 from newsletter.delivery.transports.base import Transport
 from newsletter.delivery.transports.configured import make_transport
-from newsletter.errors import NewsletterError
+from newsletter.errors import IssueStateError, NewsletterError
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.selection import Selection
 from newsletter.service.scheduler import WEEK, last_fire, week_to_send, weekly_trigger
@@ -141,7 +142,13 @@ class ScheduledWork:
             return
         self._sending.add(week)
         try:
-            started = await asyncio.to_thread(sending.start, self.sessions, prepared, self.recipients)
+            try:
+                started = await asyncio.to_thread(partial(sending.start, self.sessions, prepared, self.recipients,
+                                                          approval_needed=self.config.review.mode == "approve",
+                                                          by="schedule"))
+            except IssueStateError as refused:
+                log.info("%s", refused, extra={"event": "send.refused", "week": str(week), "state": refused.state})
+                return
             log.info("%s issue %s: %d recipient(s), %d to send", "created" if started.created else "resuming",
                      week, started.total, started.todo,
                      extra={"event": "send.started", "week": str(week), "new_issue": started.created,

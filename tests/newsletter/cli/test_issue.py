@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -47,7 +48,7 @@ def sent(config_file: Path) -> int:
     return len(list((config_file.parent / "outbox" / "new").glob("*")))
 
 
-def show(runner: CliRunner, config_file: Path) -> dict[str, object]:
+def show(runner: CliRunner, config_file: Path) -> dict[str, Any]:
     code, out, _ = run(runner, config_file, "issue", "show", "--week", WEEK, "--json")
     assert code == 0
     return dict(json.loads(out))
@@ -77,8 +78,8 @@ def test_a_held_issue_goes_out_once_approved(runner: CliRunner, config_file: Pat
     assert sent(config_file) == len(READERS)
     report = show(runner, config_file)
     assert report["state"] == "sent"
-    assert [e["state"] for e in report["history"]] == ["held", "approved", "sending", "sent"]  # type: ignore[attr-defined, index]
-    assert report["deliveries"]["sent"] == len(READERS)  # type: ignore[index]
+    assert [e["state"] for e in report["history"]] == ["held", "approved", "sending", "sent"]
+    assert report["deliveries"]["sent"] == len(READERS)
     code, out, _ = run(runner, config_file, "status", "--week", WEEK)
     assert "[sent]" in out
 

@@ -135,7 +135,8 @@ async def deliver(config: Config, sessions: sessionmaker[Session], prepared: Pre
     sender = Sender(sessions, transport, prepared.template, recipients.for_issue(issue_id), policy(config, workers),
                     envelope_from=config.newsletter.from_address, on_outcomes=on_outcomes,
                     sign=signer.sign if signer is not None else None,
-                    steering=IssueSteering(sessions, prepared.week, tell=tell))
+                    steering=IssueSteering(sessions, prepared.week, tell=tell,
+                                           patience=config.delivery.database_patience))
     if tally is not None:
         sender.tally = tally
     done = await sender.run(issue_id, stop)

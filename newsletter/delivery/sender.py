@@ -12,9 +12,13 @@ Guarantees:
   long a batch takes; rows of a sender that died on this host are taken at once, others when their
   lease lapses.
 - Nothing destroys the list by accident. A refusal that is about us (relaying denied, authentication,
-  the sender's policy) stops the send; permanent refusals are believed only once a later message is
-  accepted, and `refusals_in_a_row` of them in a row stop it too (`breaker.py`). Either way nobody is
-  bounced and the rows are left for a later run.
+  the sender's policy) stops the send; permanent refusals are believed only once a message begun after
+  them is accepted, and `refusals_in_a_row` of them in a row stop it too (`breaker.py`). Either way nobody
+  is bounced and the rows are left for a later run. When more than `pause_on_failure_rate` of the last
+  `pause_window` outcomes were refused or deferred, the send pauses its issue (`failure_window.py`).
+- A pause or cancel reaches it within `check_seconds`: it asks its `Steering` (`steering.py`) that
+  often, then every worker stops before its next message and hands back what it has not started; a
+  cancelled send then skips the rows not sent.
 - A server that refuses the session (421, down) defers the rest of the worker's batch untried, and the
   transport waits longer before each new connection, so it is not hammered.
 - A database that goes away is waited for with backoff for `database_patience`, then the send stops
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -130,6 +135,7 @@ class Sender:
         self._failure: SendStopped | None = None
         self._breaker = RefusalBreaker(self._policy.refusals_in_a_row)
         self._window = FailureWindow(self._policy.pause_window, self._policy.pause_on_failure_rate)
+        self._events = itertools.count(1)  # messages begun and refusals heard, in order (for the breaker)
         commits = OutcomeCommits(self._engine, self._clock, self._patient)
         self._writer = OutcomeWriter(commits)
         self._keeper = LeaseKeeper(self._sessions, issue_id, self.owner, self._policy.lease_seconds,
@@ -283,6 +289,7 @@ class Sender:
                     written = await self._settle(claim, Outcome(claim.delivery_id, State.SKIPPED,
                                                                 reason="no longer subscribed when its turn came"))
                     continue
+                began = next(self._events)
                 try:
                     await self._send_one(claim, person, ready=written)
                 except RelayRefusal as refusal:
@@ -299,7 +306,7 @@ class Sender:
                                                                      f"not tried: {error.reason}") for c in rest])
                         return
                     continue
-                written = await self._settle(claim, Outcome(claim.delivery_id, State.SENT))
+                written = await self._settle(claim, Outcome(claim.delivery_id, State.SENT), began)
         finally:
             if written is not None:
                 await written  # the batch's last outcome is in before this worker claims again
@@ -329,7 +336,7 @@ class Sender:
         return Outcome(claim.delivery_id, State.DEFERRED, code, reason,
                        next_attempt_at=now + self._policy.backoff(claim.attempts))
 
-    async def _settle(self, claim: Claim, outcome: Outcome) -> Written | None:
+    async def _settle(self, claim: Claim, outcome: Outcome, began: int | None = None) -> Written | None:
         """Hand one outcome to the writer, through the breaker: a bounce waits until a message is accepted.
 
         Returns the write to await before the worker's next message is accepted (None: nothing written).
@@ -341,11 +348,11 @@ class Sender:
                 if outcome.state is not State.SENT:
                     return None  # its row is handed back untried with the rest
         if outcome.state is State.FAILED and (outcome.code or 0) >= 500:
-            if self._breaker.refused(claim, outcome):
+            if self._breaker.refused(claim, outcome, next(self._events)):
                 self._give_up(f"{self._breaker.reason()}: {_LEFT_FOR_LATER}; check the relay and its log")
             return None
         if outcome.state is State.SENT and self._breaker.held:
-            await self._believe(self._breaker.accepted())
+            await self._believe(self._breaker.accepted(began))
         return self._submit([claim], [outcome])
 
     def _submit(self, claims: Sequence[Claim], outcomes: list[Outcome]) -> Written | None:

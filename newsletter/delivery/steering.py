@@ -8,17 +8,18 @@ state (`issues.life`), read from the database the senders share.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.db.schema import utcnow
+from newsletter.db.transient import patiently
 from newsletter.errors import IssueStateError
 from newsletter.issues import life
 from newsletter.issues.tables import IssueState
@@ -67,14 +68,16 @@ class IssueSteering:
 
     def __init__(self, sessions: sessionmaker[Session], week: IsoWeek, *,
                  tell: Callable[[str, str], Awaitable[None]] | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, patience: float = 60) -> None:
         self._sessions = sessions
         self._week = week
         self._tell = tell
         self._clock = clock
+        self._patience = patience
 
     async def look(self) -> Verdict:
-        status = await asyncio.to_thread(self._current)
+        # A database that is away for a moment is waited for, as the sender waits for it.
+        status = await patiently(self._current, patience=self._patience, doing="reading the issue's state")
         if status is None:
             return Verdict(Course.GO)
         why = f" by {status.changed_by}" + (f": {status.reason}" if status.reason else "")
@@ -86,7 +89,7 @@ class IssueSteering:
 
     async def pause(self, reason: str) -> None:
         try:
-            await asyncio.to_thread(self._pause, reason)
+            await patiently(partial(self._pause, reason), patience=self._patience, doing="pausing the issue")
         except IssueStateError as error:  # paused or cancelled by someone else meanwhile: that stands
             log.info("the send did not pause %s itself: %s", self._week, error)
             return

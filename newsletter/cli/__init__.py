@@ -9,7 +9,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter import __version__
-from newsletter.cli import bounces, content, issue, preview, run, send, setup, subscribers
+from newsletter.cli import bounces, content, editing, issue, preview, run, send, setup, subscribers
 from newsletter.cli.app import App
 from newsletter.db.failures import explain
 from newsletter.errors import NewsletterError
@@ -48,6 +48,12 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 for module in (setup, content, preview, send, issue, run, subscribers, bounces):
     for command in module.COMMANDS:
         cli.add_command(command)
+
+
+for command in editing.EXCERPT_COMMANDS:
+    content.excerpts.add_command(command)
+for command in editing.ISSUE_COMMANDS:
+    issue.issue.add_command(command)
 
 
 def main() -> None:

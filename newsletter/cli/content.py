@@ -10,10 +10,13 @@ from rich.table import Table
 
 from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.cli.explain import explained_json, show_explained
-from newsletter.content import store as excerpt_store
+from newsletter.content.excerpt import Excerpt
 from newsletter.content.ingest import SourceReport, explain_sources, ingest
-from newsletter.issues import store as issues
-from newsletter.issues.selection import Selection, select
+from newsletter.issues import edits
+from newsletter.issues.prepare import choose
+from newsletter.issues.selection import Selection
+
+KEY_LENGTH = 8
 
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
@@ -65,23 +68,31 @@ def _show(app: App, outcome: SourceReport) -> None:
         app.errors.print(f"  {outcome.name}: [bold red]failed[/]: {outcome.error}")
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--week", help="ISO week such as 2026-W47 (default: the last complete week).")
 @click.option("--json", "as_json", is_flag=True, help="Print the kept excerpts as one JSON array.")
-@pass_app
-def excerpts(app: App, week: str | None, as_json: bool) -> None:
-    """Show the excerpts chosen for a week's issue, and why the others were left out."""
+@click.pass_context
+def excerpts(ctx: click.Context, week: str | None, as_json: bool) -> None:
+    """Show the excerpts chosen for a week's issue, and why the others were left out; pin, exclude and
+    order them (`newsletter excerpts pin --week W KEY`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = ctx.find_object(App)
+    assert app is not None
     chosen = chosen_week(week)
     with app.sessions() as session:
-        candidates = excerpt_store.in_week(session, chosen)
-        sent = issues.hashes_sent_outside(session, chosen)
-    selection = select(candidates, chosen, sent, app.config.selection)
+        selection = choose(app.config, session, chosen, edits.choices(session, chosen))
     if as_json:
-        click.echo(json.dumps([{"title": e.title, "date": e.lesson_date.isoformat(), "source": e.source,
-                                "text": e.text, "words": e.words} for e in selection.kept],
+        click.echo(json.dumps([{"key": key(e), "title": e.title, "date": e.lesson_date.isoformat(),
+                                "source": e.source, "text": e.text, "words": e.words} for e in selection.kept],
                               ensure_ascii=False, indent=2))
         return
     _print_selection(app, selection)
+
+
+def key(excerpt: Excerpt) -> str:
+    """The short key the editor names an excerpt by: the start of its content hash."""
+    return excerpt.content_hash[:KEY_LENGTH]
 
 
 def _print_selection(app: App, selection: Selection) -> None:
@@ -91,11 +102,11 @@ def _print_selection(app: App, selection: Selection) -> None:
                           "this week. Ingest that week's pages first (`newsletter ingest PAGES`).")
         return
     table = Table(title=f"{week}: {week.monday:%d %b} – {week.sunday:%d %b %Y}", title_justify="left")
-    for column in ("", "date", "title", "words", "reason"):
+    for column in ("", "key", "date", "title", "words", "reason"):
         table.add_column(column)
     for decision in selection.decisions:
         excerpt = decision.excerpt
-        table.add_row("[green]✓[/]" if decision.kept else "[dim]–[/]", str(excerpt.lesson_date),
+        table.add_row("[green]✓[/]" if decision.kept else "[dim]–[/]", key(excerpt), str(excerpt.lesson_date),
                       excerpt.title, str(excerpt.words), decision.reason,
                       style=None if decision.kept else "dim")
     app.console.print(table)
@@ -105,4 +116,4 @@ def _print_selection(app: App, selection: Selection) -> None:
                       "Every excerpt of this week was left out: no issue this week.")
 
 
-COMMANDS = [ingest_command, excerpts]
+COMMANDS: list[click.Command] = [ingest_command, excerpts]

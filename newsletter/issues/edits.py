@@ -5,7 +5,7 @@ render puts the note on top and the subject in the header.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,26 +18,30 @@ from newsletter.weeks import IsoWeek
 class EditorChoices:
     """What the editor decided for one week; empty choices change nothing."""
 
-    pinned: tuple[int, ...] = ()      # excerpt ids kept whatever the policy says (within the week)
-    excluded: tuple[int, ...] = ()    # excerpt ids never kept
-    ordered: tuple[int, ...] = ()     # excerpt ids in the order the issue shows them (the rest follow)
+    pinned: tuple[str, ...] = ()      # content hashes kept whatever the policy says (within the week)
+    excluded: tuple[str, ...] = ()    # content hashes never kept
+    ordered: tuple[str, ...] = ()     # content hashes in the order the issue shows them (the rest follow)
     note: str | None = None           # Markdown, shown on top of the issue
     subject: str | None = None        # the subject line instead of [newsletter] subject
-    changed: tuple[str, ...] = field(default=(), compare=False)
+    frozen: tuple[str, ...] | None = None  # the excerpts the draft was frozen with, in order
 
-    def pin(self, excerpt_id: int) -> EditorChoices:
-        return replace(self, pinned=_add(self.pinned, excerpt_id), excluded=_drop(self.excluded, excerpt_id))
+    def pin(self, content_hash: str) -> EditorChoices:
+        return replace(self, pinned=_add(self.pinned, content_hash), excluded=_drop(self.excluded, content_hash))
 
-    def exclude(self, excerpt_id: int) -> EditorChoices:
-        return replace(self, excluded=_add(self.excluded, excerpt_id), pinned=_drop(self.pinned, excerpt_id))
+    def exclude(self, content_hash: str) -> EditorChoices:
+        return replace(self, excluded=_add(self.excluded, content_hash), pinned=_drop(self.pinned, content_hash))
+
+    def release(self, content_hash: str) -> EditorChoices:
+        """Neither pinned nor excluded: the policy decides again."""
+        return replace(self, excluded=_drop(self.excluded, content_hash), pinned=_drop(self.pinned, content_hash))
 
 
-def _add(ids: tuple[int, ...], new: int) -> tuple[int, ...]:
-    return ids if new in ids else (*ids, new)
+def _add(hashes: tuple[str, ...], new: str) -> tuple[str, ...]:
+    return hashes if new in hashes else (*hashes, new)
 
 
-def _drop(ids: tuple[int, ...], gone: int) -> tuple[int, ...]:
-    return tuple(i for i in ids if i != gone)
+def _drop(hashes: tuple[str, ...], gone: str) -> tuple[str, ...]:
+    return tuple(h for h in hashes if h != gone)
 
 
 def choices(session: Session, week: IsoWeek) -> EditorChoices:
@@ -45,7 +49,8 @@ def choices(session: Session, week: IsoWeek) -> EditorChoices:
     row = session.get(IssueEditRow, str(week), populate_existing=True)
     if row is None:
         return EditorChoices()
-    return EditorChoices(tuple(row.pinned), tuple(row.excluded), tuple(row.ordered), row.note, row.subject)
+    return EditorChoices(tuple(row.pinned), tuple(row.excluded), tuple(row.ordered), row.note, row.subject,
+                         None if row.frozen is None else tuple(row.frozen))
 
 
 def save(session: Session, week: IsoWeek, chosen: EditorChoices, now: datetime) -> None:
@@ -56,4 +61,5 @@ def save(session: Session, week: IsoWeek, chosen: EditorChoices, now: datetime) 
         session.add(row)
     row.pinned, row.excluded, row.ordered = list(chosen.pinned), list(chosen.excluded), list(chosen.ordered)
     row.note, row.subject, row.changed_at = chosen.note, chosen.subject, now
+    row.frozen = None if chosen.frozen is None else list(chosen.frozen)
     session.flush()

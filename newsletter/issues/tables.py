@@ -76,7 +76,8 @@ class IssueEventRow(Base):
 
 
 class IssueEditRow(Base):
-    """The editor's choices for a week: excerpts pinned, excluded and their order, a note, a subject."""
+    """The editor's choices for a week (excerpts pinned, excluded and their order, a note, a subject), by
+    content hash, and the excerpts its draft was frozen with."""
 
     __tablename__ = "issue_edits"
 
@@ -86,4 +87,6 @@ class IssueEditRow(Base):
     ordered: Mapped[list[Any]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(Text)
+    # The content hashes the draft was frozen with, in order (None: not frozen yet).
+    frozen: Mapped[list[Any] | None] = mapped_column(JSON)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

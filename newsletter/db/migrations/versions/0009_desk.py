@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("ordered", sa.JSON(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("frozen", sa.JSON(), nullable=True),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("week", name="pk_issue_edits"),
     )

@@ -32,6 +32,7 @@ from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.preview import sample_recipient, write_preview
 from newsletter.mail.dkim import DkimSigner
 from newsletter.mail.recipient import Recipient
+from newsletter.service.proofs import tell_reviewers
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse as parse_address
 from subscribers.recipients import SubscriberRecipients
@@ -166,12 +167,21 @@ def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool)
     tally = Tally()
     drain = SendDrain(app.config.delivery.drain_seconds, progress.console)
 
+    async def tell(subject: str, body: str) -> None:
+        notices = make_transport(app.config)
+        try:
+            await tell_reviewers(app.config, notices, subject, body)
+        except NewsletterError as error:
+            app.errors.print(f"could not tell the reviewers: {error}", markup=False)
+        finally:
+            await notices.close()
+
     async def go() -> SendStopped | None:
         transport = make_transport(app.config)
         try:
             return await drain.run(sending.deliver(app.config, app.sessions, prepared, started.issue_id,
                                                    recipients, transport, workers=workers, on_outcomes=advance,
-                                                   stop=drain.stop, tally=tally))
+                                                   stop=drain.stop, tally=tally, tell=tell))
         finally:
             await transport.close()
 

@@ -80,6 +80,12 @@ def current(session: Session, week: IsoWeek) -> IssueStatus | None:
     return None if row is None else _status(row)
 
 
+def weeks_in(session: Session, state: IssueState) -> list[IsoWeek]:
+    """The weeks whose issue is in `state`, oldest first."""
+    return [IsoWeek.parse(week) for week in session.scalars(
+        select(IssueStateRow.week).where(IssueStateRow.state == state).order_by(IssueStateRow.week))]
+
+
 def moves_of(session: Session, week: IsoWeek) -> list[IssueStatus]:
     """Every move of the week's issue, oldest first."""
     return [_status(row) for row in session.scalars(

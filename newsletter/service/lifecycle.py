@@ -26,6 +26,7 @@ from newsletter.mail.dkim import DkimSigner
 from newsletter.service import scheduler as schedule
 from newsletter.service.connections import site_config
 from newsletter.service.jobs import ScheduledWork
+from newsletter.service.proofs import ReviewLinks
 from newsletter.service.returned_mail import ReturnedMail
 from newsletter.service.site import site
 from newsletter.templating import check_templates
@@ -128,7 +129,9 @@ class Service:
         side = self.server.side
         self.stop = asyncio.Event()
         self.work = ScheduledWork(config, sessions(engine), SubscriberRecipients(config, engine),
-                                  purge=lambda: side.store.purge(side.settings.pending), stop=self.stop)
+                                  purge=lambda: side.store.purge(side.settings.pending), stop=self.stop,
+                                  clock=clock, links=ReviewLinks(side.signer, config.web.base_url,
+                                                                 config.review.link_hours))
         self.returned = ReturnedMail(config, sessions(engine), side)
         self.drain_seconds = config.delivery.drain_seconds
         http = self.server.uvicorn.config
@@ -139,7 +142,8 @@ class Service:
 
     async def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then wind everything down within drain_seconds."""
-        scheduler = schedule.build(self.config.schedule, self.work, self.clock())
+        freeze = (self.config.review.freeze, self.work.weekly_freeze) if self.config.review.freeze else None
+        scheduler = schedule.build(self.config.schedule, self.work, self.clock(), freeze=freeze)
         worker = asyncio.create_task(self.server.worker.run(self.stop), name="outbox-worker")
         watcher = asyncio.create_task(self._watch_for_exit(), name="exit-watcher")
         scheduler.start()

@@ -292,6 +292,7 @@ CHECKS: dict[str, Check] = {
     "ingest.language": _language(optional=True),
     "subscribers.pending_days": _between(1),
     "subscribers.resubscribe_days": _between(1, 3650),
+    "subscribers.welcome": _one_of("none", "latest"),
     "privacy.key_file": _not_empty,
     "privacy.key": _privacy_key,
     "dkim.domain": _dkim_domain,

@@ -171,6 +171,8 @@ class SubscribersSettings:
     dns_checks: bool = setting(False, "Check that an address's domain accepts mail (DNS) at sign-up.")
     smtputf8: bool = setting(False, "Accept new addresses with letters outside ASCII before the @ "
                              "(only if the relay offers SMTPUTF8, which they need).")
+    welcome: str = setting("none", '"latest" sends a new reader the latest sent issue right after they confirm '
+                                   '(through the outbox, with their own unsubscribe link); "none" sends nothing.')
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from newsletter.service.jobs import ScheduledWork
 from newsletter.service.proofs import ReviewLinks
 from newsletter.service.returned_mail import ReturnedMail
 from newsletter.service.site import site
+from newsletter.service.welcome import WelcomeIssue
 from newsletter.templating import check_templates
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
@@ -75,7 +76,9 @@ class SignupServer:
         blocking = Blocking(engine)
         signer = DkimSigner.from_config(config)
         mail = ConfirmationMail(config, sign=signer.sign if signer is not None else None)
-        self.worker = OutboxWorker(self.side, self.transport, mail, blocking=blocking,
+        welcome = (WelcomeIssue(config, sessions(engine), SubscriberRecipients(config, engine, side=self.side))
+                   if self.side.settings.welcome else None)
+        self.worker = OutboxWorker(self.side, self.transport, mail, welcome=welcome, blocking=blocking,
                                    poll_seconds=poll_seconds, purge_every=purge_every)
         app = site(self.side, pages, wake=self.worker.wake, blocking=blocking)
         self.uvicorn = _Uvicorn(site_config(app, config.web, host=host, port=port,

@@ -212,6 +212,7 @@ BAD: dict[str, tuple[object, dict[str, dict[str, object]]]] = {
     "subscribers.pending_days": (0, {}),
     "subscribers.dns_checks": ("sometimes", {}),
     "subscribers.smtputf8": ("perhaps", {}),
+    "subscribers.welcome": ("first", {}),
     "subscribers.resubscribe_days": (0, {}),
     "privacy.key_file": ("", {}),
     "privacy.key": ("nlk1.too-short", {}),

@@ -22,10 +22,12 @@ from newsletter.db.migrate import migrate
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
 from newsletter.delivery.tables import DeliveryState
+from newsletter.issues import life
 from newsletter.issues import store as issues
 from newsletter.issues.prepare import PreparedIssue, prepare
-from newsletter.issues.tables import IssueRow
+from newsletter.issues.tables import IssueRow, IssueState
 from newsletter.service.jobs import ScheduledWork
+from newsletter.service.proofs import ReviewLinks
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
@@ -236,3 +238,30 @@ async def test_a_failing_job_logs_one_line_and_the_schedule_carries_on(
     assert failed.getMessage().startswith("weekly send failed: email/issue.html, line 1:")
     assert site.issues() == []
 
+
+
+async def test_the_scheduled_freeze_drafts_the_week_and_leaves_a_week_the_editor_decided_on(
+        make_site: MakeSite, sqlite_url: str) -> None:
+    site = make_site(sqlite_url, review={"freeze": "0 5 * * mon", "reviewers": ["editor@news.example.org"]})
+    links = ReviewLinks(site.side.signer, site.config.web.base_url, 72)
+    freeze_time = MONDAY_AFTER_W47 - timedelta(hours=2)
+    held_week = IsoWeek(2026, 48)
+    with site.sessions.begin() as session:
+        life.move(session, held_week, IssueState.HELD, by="editor", reason="not this week", now=freeze_time)
+    work = ScheduledWork(site.config, site.sessions, SubscriberRecipients(site.config, site.engine),
+                         purge=lambda: 0, stop=asyncio.Event(), clock=lambda: freeze_time, links=links)
+    await work.weekly_freeze()
+    assert site.mailed() == ["editor@news.example.org"]  # the proof, and nothing to the readers
+    with site.sessions() as session:
+        drafted = life.current(session, W47)
+        assert drafted is not None
+        assert (drafted.state, drafted.changed_by) == (IssueState.DRAFT, "schedule")
+    a_week_later = ScheduledWork(site.config, site.sessions, SubscriberRecipients(site.config, site.engine),
+                                 purge=lambda: 0, stop=asyncio.Event(),
+                                 clock=lambda: freeze_time + timedelta(days=7), links=links)
+    await a_week_later.weekly_freeze()  # 2026-W48 was held by hand before its freeze: it stays so
+    with site.sessions() as session:
+        held = life.current(session, held_week)
+        assert held is not None
+        assert held.state is IssueState.HELD
+    assert site.mailed() == ["editor@news.example.org"]

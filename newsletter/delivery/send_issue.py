@@ -87,9 +87,12 @@ def start(sessions: sessionmaker[Session], prepared: PreparedIssue, recipients: 
         now = utcnow()
         issue, created = open_issue(session, prepared.week, prepared.subject, prepared.rendered.excerpts,
                                     recipients.confirmed_ids(), now)
-        if status is None or status.state is not IssueState.SENDING:
+        started = Started(issue.id, created, ledger.counts(session, issue.id))
+        # A sent issue run again with nothing left to do stays sent (its history is not padded with moves).
+        if (status is None or status.state is not IssueState.SENDING) and (
+                started.todo or status is None or status.state is not IssueState.SENT):
             _mark_sending(session, prepared.week, by, now)
-        return Started(issue.id, created, ledger.counts(session, issue.id))
+        return started
 
 
 def _mark_sending(session: Session, week: IsoWeek, by: str, now: datetime) -> None:

@@ -76,6 +76,7 @@ def test_a_held_issue_goes_out_once_approved(runner: CliRunner, config_file: Pat
     assert "2026-W47 approved" in out
     assert run(runner, config_file, "send", "--week", WEEK)[0] == 0
     assert sent(config_file) == len(READERS)
+    assert run(runner, config_file, "send", "--week", WEEK)[0] == 0  # nothing left: it stays sent
     report = show(runner, config_file)
     assert report["state"] == "sent"
     assert [e["state"] for e in report["history"]] == ["held", "approved", "sending", "sent"]

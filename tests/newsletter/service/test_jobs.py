@@ -265,3 +265,13 @@ async def test_the_scheduled_freeze_drafts_the_week_and_leaves_a_week_the_editor
         assert held is not None
         assert held.state is IssueState.HELD
     assert site.mailed() == ["editor@news.example.org"]
+
+
+async def test_a_notice_to_the_reviewers_goes_to_each_of_them_and_to_nobody_else(make_site: MakeSite,
+                                                                                  sqlite_url: str) -> None:
+    reviewers = ["editor@news.example.org", "second@news.example.org"]
+    site = make_site(sqlite_url, review={"reviewers": reviewers})
+    await site.work().tell("Paused: 2026-W47", "The send of 2026-W47 paused itself.\n")
+    assert site.mailed() == reviewers
+    for path in (site.outbox / "new").glob("*.eml"):
+        assert b"Subject: Paused: 2026-W47" in path.read_bytes()

@@ -130,3 +130,27 @@ class MailboxError(NewsletterError):
         self.problem = problem
         super().__init__(f"IMAP mailbox: {problem}; check [bounces] imap_host, imap_port, imap_security, "
                          "imap_username and NEWSLETTER_BOUNCES_IMAP_PASSWORD")
+
+
+class IssueStateError(NewsletterError):
+    """An issue cannot make the move asked of it from where it is (approve a cancelled issue, pause a sent
+    one), or cannot be sent in that state; nothing was changed. `state` is where it is."""
+
+    def __init__(self, week: str, state: str, problem: str) -> None:
+        self.week = week
+        self.state = state
+        self.problem = problem
+        super().__init__(problem)
+
+
+class EditError(NewsletterError):
+    """An editor's choice cannot be taken (an excerpt of another week, a note with markup that is not
+    allowed, a change after the send started); nothing was changed."""
+
+
+class SendPaused(SendStopped):
+    """A send stopped because its issue was paused (by a person, or by itself); its rows stay pending."""
+
+
+class SendCancelled(SendStopped):
+    """A send stopped because its issue was cancelled; the rows not sent were skipped."""

@@ -19,6 +19,7 @@ from subscribers.tables import MailState, OutboxRow, utcnow
 MAIL = cast(Table, OutboxRow.__table__)
 CONFIRM = "confirm"
 CHANGE = "change"  # the confirmation of a new address a reader asked for on their own page
+WELCOME = "welcome"  # the latest issue, to a reader who just confirmed (`[subscribers] welcome = "latest"`)
 _QUEUE = insert(MAIL)  # built once: its compiled form is reused by every sign-up
 _OPEN = (MailState.PENDING, MailState.SENDING)
 _ANY_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")

@@ -29,6 +29,7 @@ class SubscriberSettings:
     port: int
     allowed_origins: frozenset[str]  # other sites whose pages may carry the sign-up form, as "scheme://host"
     proof_of_work: bool  # the sign-up form must carry a solved ALTCHA challenge
+    welcome: bool = False  # a reader who confirms is sent the latest issue (`[subscribers] welcome = "latest"`)
 
     def __repr__(self) -> str:
         return f"SubscriberSettings(base_url={self.base_url!r}, ...)"
@@ -52,4 +53,5 @@ class SubscriberSettings:
             port=config.web.port,
             allowed_origins=frozenset(origin.rstrip("/").lower() for origin in config.web.allowed_origins),
             proof_of_work=config.web.proof_of_work,
+            welcome=config.subscribers.welcome == "latest",
         )

@@ -37,7 +37,8 @@ class Subscribers:
         self.crypto = AddressCrypto(keys)
         self.signer = TokenSigner(keys.tokens)
         self.proof_of_work = ProofOfWork(keys.tokens, now)
-        self.store = SubscriberStore(engine, self.crypto, now, resubscribe_after=self.settings.resubscribe)
+        self.store = SubscriberStore(engine, self.crypto, now, resubscribe_after=self.settings.resubscribe,
+                                     welcome=self.settings.welcome)
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)
         self.returns = ReturnAddresses.from_config(config, keys.tokens, lambda: now().date())

@@ -147,11 +147,12 @@ class SubscriberStore:
     """The list on one database; `crypto` seals addresses and computes their blind index."""
 
     def __init__(self, engine: Engine, crypto: AddressCrypto, now: Callable[[], datetime] = utcnow, *,
-                 resubscribe_after: timedelta = RESUBSCRIBE_AFTER) -> None:
+                 resubscribe_after: timedelta = RESUBSCRIBE_AFTER, welcome: bool = False) -> None:
         self.engine = engine
         self.crypto = crypto
         self.now = now
         self.resubscribe_after = resubscribe_after
+        self.welcome = welcome  # queue the welcome mail (the latest issue) in the confirmation's transaction
 
     def sign_up(self, address: Address, consent: Consent, *, restart_suppressed: bool = True) -> SignUp:
         """Record a sign-up and queue a confirmation email when one is due (at most one an hour).
@@ -207,7 +208,8 @@ class SubscriberStore:
         now = self.now()
         values = {"status": Status.CONFIRMED, "confirmed_at": now, "consent_at": now, "updated_at": now}
         return self._act(subscriber_id, nonce, (Status.PENDING,), values, done=Status.CONFIRMED,
-                         event=("confirmed", consent_events.CONFIRMATION_LINK))
+                         event=("confirmed", consent_events.CONFIRMATION_LINK),
+                         then=outbox.WELCOME if self.welcome else None)
 
     def unsubscribe(self, subscriber_id: int, nonce: str) -> Action:
         """End a subscription: the sealed address is wiped, the blind index stays as suppression."""
@@ -550,7 +552,7 @@ class SubscriberStore:
                 "signed_up_at": now, "created_at": now, "updated_at": now}
 
     def _act(self, subscriber_id: int, nonce: str, allowed: tuple[Status, ...], values: dict[str, Any],
-             *, done: Status, event: tuple[str, str]) -> Action:
+             *, done: Status, event: tuple[str, str], then: str | None = None) -> Action:
         with _database(), self.engine.begin() as conn:
             changed = conn.execute(update(T).where(T.c.id == subscriber_id, T.c.nonce == nonce,
                                                    T.c.status.in_(allowed)).values(values)).rowcount
@@ -559,6 +561,8 @@ class SubscriberStore:
                 outbox.cancel(conn, subscriber_id, values["updated_at"])
                 action, detail = event
                 consent_events.note_action(conn, subscriber_id, action, values["updated_at"], detail)
+                if then is not None:  # the mail this change announces exists exactly when the change does
+                    outbox.queue(conn, subscriber_id, values["updated_at"], kind=then)
                 return Action.DONE
             row = conn.execute(select(T.c.status, T.c.nonce).where(T.c.id == subscriber_id)).first()
         return _missed(row, nonce, done)

@@ -33,6 +33,7 @@ class Purpose(enum.IntEnum):
     FORM = 3
     MANAGE = 4
     CHANGE = 5
+    REVIEW = 6  # a proof's Approve and Hold links: "subscriber id" is the week (202647), nonce the draft's
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,15 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
-from newsletter.delivery.transports.base import Transport
+from newsletter.delivery.transports.base import Outgoing, Transport
 from newsletter.errors import DeliveryError, PermanentFailure
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
 from subscribers.errors import SubscriberError
-from subscribers.outbox import CHANGE, CONFIRM, Claimed, MailOutcome, scrub
+from subscribers.outbox import CHANGE, CONFIRM, WELCOME, Claimed, MailOutcome, scrub
 from subscribers.ratelimit import MailboxLimits
 from subscribers.side import Subscribers
 from subscribers.store import SignUp
@@ -36,13 +37,17 @@ class OutboxWorker:
     """Claims due mails, builds each from the sealed address, hands it to the transport, records how it went."""
 
     def __init__(self, side: Subscribers, transport: Transport, mail: ConfirmationMail, *,
-                 blocking: Blocking | None = None, poll_seconds: float = 5.0, batch: int = 50,
+                 welcome: Callable[[int], Outgoing | None] | None = None, blocking: Blocking | None = None,
+                 poll_seconds: float = 5.0, batch: int = 50,
                  retry_after: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(minutes=30),
                  purge_every: float | None = 3600.0, concurrency: int = 2, jitter_seconds: float = 1.0) -> None:
         self.side = side
         self.transport = transport
         self.mail = mail
         self.change_mail = mail.for_change()
+        # The welcome mail of a subscriber (the latest issue, made by the pipeline, which this side may not
+        # import): given by the composition root; None when there is nothing to send them.
+        self.welcome = welcome
         self.blocking = blocking or Blocking(side.engine)
         self.poll_seconds = poll_seconds
         self.batch = batch
@@ -126,6 +131,8 @@ class OutboxWorker:
             return await self._deliver(mail, found)
 
     async def _deliver(self, mail: Claimed, found: tuple[str, str] | None) -> MailOutcome:
+        if mail.kind == WELCOME:
+            return await self._welcome(mail)
         if found is None:  # confirmed (or changed), left or erased since the mail was queued
             return MailOutcome(mail.id, MailState.CANCELLED)
         address, nonce = found
@@ -142,6 +149,21 @@ class OutboxWorker:
                         _loggable(error))
             return MailOutcome(mail.id, MailState.FAILED, _reason(error))
         except Exception as error:  # temporary failures, and anything a transport did not foresee
+            return self._deferred(mail, error)
+        return MailOutcome(mail.id, MailState.SENT)
+
+    async def _welcome(self, mail: Claimed) -> MailOutcome:
+        """The latest issue for a reader who confirmed; cancelled when no issue was sent yet, the reader
+        left meanwhile, or welcomes were turned off since."""
+        outgoing = await self.blocking(self.welcome, mail.subscriber_id) if self.welcome is not None else None
+        if outgoing is None:
+            return MailOutcome(mail.id, MailState.CANCELLED)
+        try:
+            await self.transport.send(outgoing)
+        except PermanentFailure as error:
+            log.warning("welcome mail %d (subscriber %d) refused: %s", mail.id, mail.subscriber_id, _loggable(error))
+            return MailOutcome(mail.id, MailState.FAILED, _reason(error))
+        except Exception as error:
             return self._deferred(mail, error)
         return MailOutcome(mail.id, MailState.SENT)
 

@@ -22,9 +22,13 @@ COMMANDS = {
     "ingest": Lazy("newsletter.cli.content:ingest_command",
                    "Read daily pages (text, HTML) and feeds (RSS, Atom) from files, folders or URLs."),
     "excerpts": Lazy("newsletter.cli.excerpts:excerpts",
-                     "Show the excerpts chosen for a week's issue, and why the others were left out."),
+                     "Show the excerpts chosen for a week's issue, and why the others were left out; pin, exclude and "
+                     "order them (`newsletter excerpts pin --week W KEY`)."),
     "preview": Lazy("newsletter.cli.preview:preview",
                     "Write the week's issue as HTML, text and a complete .eml for a sample recipient."),
+    "issue": Lazy("newsletter.cli.issue:issue",
+                  "The editor's desk: a week's issue, its state and its history; approve, hold, cancel, skip, "
+                  "pause, resume."),
     "send": Lazy("newsletter.cli.send:send",
                  "Send the week's issue to every confirmed subscriber; run it again to resume."),
     "status": Lazy("newsletter.cli.status:status",

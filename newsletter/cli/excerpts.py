@@ -1,6 +1,8 @@
-"""`newsletter excerpts`: the excerpts chosen for a week's issue, and why the others were left out.
+"""`newsletter excerpts`: the excerpts chosen for a week's issue, why the others were left out, and the
+editor's pins, exclusions and order (`excerpts pin|exclude|release|order`, in `cli/editing.py`).
 
-Kept apart from `ingest` so that showing a week's choice does not import the fetcher and the parsers.
+Kept apart from `ingest` so that showing a week's choice does not import the fetcher and the parsers; the
+editing subcommands are loaded only when one of them runs (they need the proof's mail).
 """
 
 from __future__ import annotations
@@ -10,29 +12,54 @@ import json
 import click
 from rich.table import Table
 
-from newsletter.cli.app import App, chosen_week, pass_app
+from newsletter.cli.app import App, chosen_week
+from newsletter.cli.lazy_group import Lazy, LazyGroup
 from newsletter.content import store as excerpt_store
+from newsletter.content.excerpt import Excerpt
+from newsletter.issues import edits
 from newsletter.issues import store as issues
 from newsletter.issues.selection import Selection, select
 
+KEY_LENGTH = 8
 
-@click.command()
+EDITS = {
+    "pin": Lazy("newsletter.cli.editing:pin",
+                "Keep an excerpt in the week's issue whatever the selection policy says."),
+    "exclude": Lazy("newsletter.cli.editing:exclude", "Leave an excerpt out of the week's issue."),
+    "release": Lazy("newsletter.cli.editing:release_command",
+                    "Undo a pin or an exclusion: the selection policy decides again."),
+    "order": Lazy("newsletter.cli.editing:order",
+                  "Put the week's kept excerpts in this order (the ones not named follow)."),
+}
+
+
+@click.group(cls=LazyGroup, lazy=EDITS, invoke_without_command=True)
 @click.option("--week", help="ISO week such as 2026-W47 (default: the last complete week).")
 @click.option("--json", "as_json", is_flag=True, help="Print the kept excerpts as one JSON array.")
-@pass_app
-def excerpts(app: App, week: str | None, as_json: bool) -> None:
-    """Show the excerpts chosen for a week's issue, and why the others were left out."""
+@click.pass_context
+def excerpts(ctx: click.Context, week: str | None, as_json: bool) -> None:
+    """Show the excerpts chosen for a week's issue, and why the others were left out; pin, exclude and
+    order them (`newsletter excerpts pin --week W KEY`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = ctx.find_object(App)
+    assert app is not None
     chosen = chosen_week(week)
     with app.sessions() as session:
-        candidates = excerpt_store.in_week(session, chosen)
-        sent = issues.hashes_sent_outside(session, chosen)
-    selection = select(candidates, chosen, sent, app.config.selection)
+        selection = select(excerpt_store.in_week(session, chosen), chosen,
+                           issues.hashes_sent_outside(session, chosen), app.config.selection,
+                           edits.choices(session, chosen))
     if as_json:
-        click.echo(json.dumps([{"title": e.title, "date": e.lesson_date.isoformat(), "source": e.source,
-                                "text": e.text, "words": e.words} for e in selection.kept],
+        click.echo(json.dumps([{"key": key(e), "title": e.title, "date": e.lesson_date.isoformat(),
+                                "source": e.source, "text": e.text, "words": e.words} for e in selection.kept],
                               ensure_ascii=False, indent=2))
         return
     _print_selection(app, selection)
+
+
+def key(excerpt: Excerpt) -> str:
+    """The short key the editor names an excerpt by: the start of its content hash."""
+    return excerpt.content_hash[:KEY_LENGTH]
 
 
 def _print_selection(app: App, selection: Selection) -> None:
@@ -42,11 +69,11 @@ def _print_selection(app: App, selection: Selection) -> None:
                           "this week. Ingest that week's pages first (`newsletter ingest PAGES`).")
         return
     table = Table(title=f"{week}: {week.monday:%d %b} – {week.sunday:%d %b %Y}", title_justify="left")
-    for column in ("", "date", "title", "words", "reason"):
+    for column in ("", "key", "date", "title", "words", "reason"):
         table.add_column(column)
     for decision in selection.decisions:
         excerpt = decision.excerpt
-        table.add_row("[green]✓[/]" if decision.kept else "[dim]–[/]", str(excerpt.lesson_date),
+        table.add_row("[green]✓[/]" if decision.kept else "[dim]–[/]", key(excerpt), str(excerpt.lesson_date),
                       excerpt.title, str(excerpt.words), decision.reason,
                       style=None if decision.kept else "dim")
     app.console.print(table)
@@ -54,7 +81,3 @@ def _print_selection(app: App, selection: Selection) -> None:
     app.console.print(f"{kept} excerpt(s) kept, {selection.words} words; "
                       f"{len(selection.dropped)} left out." if kept else
                       "Every excerpt of this week was left out: no issue this week.")
-
-
-
-COMMANDS = [excerpts]

@@ -42,11 +42,15 @@ def schedule_command(app: App, as_json: bool, count: int) -> None:
     """Show the jobs `newsletter run` runs and when, in the time zone of `[schedule] timezone`."""
     settings = app.config.schedule
     zone = ZoneInfo(settings.timezone)
-    jobs = schedule.plan(settings, utcnow())
+    now = utcnow()
+    jobs = schedule.plan(settings, now)
+    if app.config.review.freeze:
+        jobs.insert(0, schedule.freeze_job(settings, app.config.review.freeze, now))
+    weeklies = (schedule.WEEKLY_SEND, schedule.WEEKLY_FREEZE)
     entries: list[dict[str, object]] = []
     rows = []
     for job in jobs:
-        weekly = job.id == schedule.WEEKLY_SEND
+        weekly = job.id in weeklies
         runs = [moment.astimezone(zone) for moment in schedule.next_runs(job, count if weekly else 1)]
         entry: dict[str, object] = {"id": job.id, "name": job.name, "every": job.every,
                                     "next_runs": [moment.isoformat() for moment in runs]}
@@ -63,14 +67,15 @@ def schedule_command(app: App, as_json: bool, count: int) -> None:
     say(f"Jobs of `newsletter run`, times in {settings.timezone}:", markup=False)
     for job, runs in rows:
         say(f"  {job.id:<15} {job.name}, {job.every}", markup=False)
-        if job.id != schedule.WEEKLY_SEND:
+        if job.id not in weeklies:
             say("      first run when `newsletter run` starts", markup=False)
             continue
+        verb = "sends" if job.id == schedule.WEEKLY_SEND else "drafts"
         for index, moment in enumerate(runs):
             note = ""
             if index == 0 and job.caught_up:
                 note = "  (already due: if `newsletter run` was down then, it runs this at start-up)"
-            say(f"      {moment:{TIME}}  sends {schedule.week_to_send(moment)}{note}", markup=False)
+            say(f"      {moment:{TIME}}  {verb} {schedule.week_to_send(moment)}{note}", markup=False)
     say(f"A weekly send missed while `newsletter run` is down runs once at start-up if at most "
         f"{settings.catch_up_hours} h late; an issue is never sent twice for one week.", markup=False)
 

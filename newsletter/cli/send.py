@@ -23,12 +23,13 @@ from newsletter.delivery.tables import FINAL_STATES, DeliveryState
 from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Outgoing
 from newsletter.delivery.transports.configured import make_transport
-from newsletter.errors import SendStopped
+from newsletter.errors import NewsletterError, SendStopped
 from newsletter.issues.message_checks import OK, check_message
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.preview import sample_recipient, write_preview
 from newsletter.mail.dkim import DkimSigner
 from newsletter.mail.recipient import Recipient
+from newsletter.service.proofs import tell_reviewers
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse as parse_address
 from subscribers.recipients import SubscriberRecipients
@@ -140,7 +141,7 @@ def _send_to_one(app: App, prepared: PreparedIssue, address_text: str) -> None:
 
 def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool) -> None:
     recipients = SubscriberRecipients(app.config, app.engine)
-    started = sending.start(app.sessions, prepared, recipients)
+    started = sending.start(app.sessions, prepared, recipients, approval_needed=app.config.review.mode == "approve")
     if not as_json:
         app.console.print(f"{'created' if started.created else 'resuming'} issue {prepared.week}: "
                           f"{started.total:,} recipient(s), {started.todo:,} to send", markup=False)
@@ -163,12 +164,21 @@ def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool)
     tally = Tally()
     drain = SendDrain(app.config.delivery.drain_seconds, progress.console)
 
+    async def tell(subject: str, body: str) -> None:
+        notices = make_transport(app.config)
+        try:
+            await tell_reviewers(app.config, notices, subject, body)
+        except NewsletterError as error:
+            app.errors.print(f"could not tell the reviewers: {error}", markup=False)
+        finally:
+            await notices.close()
+
     async def go() -> SendStopped | None:
         transport = make_transport(app.config)
         try:
             return await drain.run(sending.deliver(app.config, app.sessions, prepared, started.issue_id,
                                                    recipients, transport, workers=workers, on_outcomes=advance,
-                                                   stop=drain.stop, tally=tally))
+                                                   stop=drain.stop, tally=tally, tell=tell))
         finally:
             await transport.close()
 

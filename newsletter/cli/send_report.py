@@ -19,7 +19,7 @@ from newsletter.delivery.ledger import Holding
 from newsletter.delivery.owners import Owner
 from newsletter.delivery.tables import SEND_OUTCOMES, DeliveryState
 from newsletter.delivery.tally import Tally
-from newsletter.errors import NewsletterError, SendStopped
+from newsletter.errors import NewsletterError, SendCancelled, SendPaused, SendStopped
 from newsletter.weeks import IsoWeek
 
 
@@ -59,6 +59,8 @@ def say_what_was_left(app: App, week: IsoWeek, issue_id: int, tally: Tally, *, s
         if signalled and not stopped:
             say(f"stopped by {signalled}: {left.pending:,} row(s) not sent yet; run {resume} to finish",
                 markup=False)
+    if isinstance(stopped, SendPaused | SendCancelled):
+        raise NewsletterError(stopped.reason)  # it says what comes next (resume, or nothing)
     if stopped is not None:
         raise NewsletterError(f"{stopped.reason}; then run {resume} again")
     if signalled:

@@ -15,6 +15,7 @@ from newsletter.delivery import ledger
 from newsletter.delivery.tables import DeliveryState
 from newsletter.errors import NewsletterError
 from newsletter.inbound.rates import rates
+from newsletter.issues import life
 from newsletter.issues import store as issues
 from newsletter.weeks import IsoWeek
 
@@ -33,14 +34,16 @@ def status(app: App, week: str | None, as_json: bool) -> None:
                                   if week else "no issue has been sent yet: `newsletter send` starts one")
         states = ledger.counts(session, issue.id)
         reasons = ledger.failure_reasons(session, issue.id)
+        where = life.current(session, IsoWeek.parse(issue.week))
     came_back = rates(states)
-    report = {"week": issue.week, "subject": issue.subject, **{s.value: n for s, n in states.items()},
+    state = life.describe(None if where is None else where.state)
+    report = {"week": issue.week, "subject": issue.subject, "state": state, **{s.value: n for s, n in states.items()},
               "total": sum(states.values()), "failures": [{"reason": r, "count": n} for r, n in reasons],
               "bounce_rate": round(came_back.bounce_rate, 6), "complaint_rate": round(came_back.complaint_rate, 6)}
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return
-    click.echo(f"{issue.week}: {issue.subject}")
+    click.echo(f"{issue.week}: {issue.subject} [{state}]")
     for state in DeliveryState:
         click.echo(f"  {state.value:<10} {states[state]:>10,}")
     for name, rate, count in (("bounces", came_back.bounce_rate, came_back.bounced),

@@ -100,6 +100,11 @@ def _subject(value: Any) -> str | None:
     return f"may use only {subject_fields()}, not {{{sorted(unknown)[0]}}}" if unknown else None
 
 
+def _addresses(value: Any) -> str | None:
+    wrong = [v for v in value if not is_address(v)]
+    return f"must be plain ASCII email addresses like editor@example.org (not {wrong[0]!r})" if wrong else None
+
+
 def _list_id(value: Any) -> str | None:
     return None if is_list_id(value) else "must be a domain-like name such as weekly.example.org"
 
@@ -251,6 +256,12 @@ CHECKS: dict[str, Check] = {
     "delivery.linger_seconds": _between(0),
     "delivery.refusals_in_a_row": _between(1, 100_000),
     "delivery.database_patience": _between(1, 3600),
+    "delivery.pause_window": _between(1, 100_000),
+    "delivery.pause_on_failure_rate": _between(0.0, 1.0),
+    "review.mode": _one_of("auto", "approve"),
+    "review.freeze": lambda v: None if v == "" else _cron(v),
+    "review.reviewers": _addresses,
+    "review.link_hours": _between(1, 24 * 30),
     "outbox.dir": _not_empty,
     "smtp.host": _not_empty,
     "smtp.username": _one_line,
@@ -281,6 +292,7 @@ CHECKS: dict[str, Check] = {
     "ingest.language": _language(optional=True),
     "subscribers.pending_days": _between(1),
     "subscribers.resubscribe_days": _between(1, 3650),
+    "subscribers.welcome": _one_of("none", "latest"),
     "privacy.key_file": _not_empty,
     "privacy.key": _privacy_key,
     "dkim.domain": _dkim_domain,

@@ -85,6 +85,24 @@ class DeliverySettings:
         60, "Seconds a send waits for a database that is locked, full or unreachable before it stops "
             "safely (run it again once the database is back)."
     )
+    pause_window: int = setting(
+        100, "The automatic pause looks at this many latest outcomes of a send (once it has seen them all)."
+    )
+    pause_on_failure_rate: float = setting(
+        0.1, "A send pauses itself (the issue becomes paused, the reviewers are told) when more than this "
+             "share of its last pause_window outcomes were refused for good, or deferred."
+    )
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    mode: str = setting("auto", '"auto": the draft is sent at the cron time unless held; "approve": sent only '
+                                "once approved (the reviewers are reminded otherwise).")
+    freeze: str = setting("", "When the week's draft is made and proofed (crontab, in [schedule] timezone), "
+                              'e.g. "0 5 * * mon"; empty: no scheduled freeze.')
+    reviewers: list[str] = setting([], "Staff addresses that get the proof and the editor's notices "
+                                       "(never subscribers, never stored in the list).")
+    link_hours: int = setting(72, "Hours the Approve and Hold links of a proof keep working.")
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,8 @@ class SubscribersSettings:
     dns_checks: bool = setting(False, "Check that an address's domain accepts mail (DNS) at sign-up.")
     smtputf8: bool = setting(False, "Accept new addresses with letters outside ASCII before the @ "
                              "(only if the relay offers SMTPUTF8, which they need).")
+    welcome: str = setting("none", '"latest" sends a new reader the latest sent issue right after they confirm '
+                                   '(through the outbox, with their own unsubscribe link); "none" sends nothing.')
 
 
 @dataclass(frozen=True)
@@ -207,6 +227,7 @@ class Config:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     selection: SelectionSettings = field(default_factory=SelectionSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     web: WebSettings = field(default_factory=WebSettings)

@@ -82,6 +82,20 @@ def ids(session: Session, excerpts: Sequence[Excerpt]) -> list[int]:
     return [found[e.content_hash] for e in excerpts]
 
 
+def by_hashes(session: Session, content_hashes: Sequence[str]) -> list[Excerpt]:
+    """The excerpts with these content hashes, in the order given (unknown ones are left out)."""
+    rows = {row.content_hash: row for row in session.scalars(
+        select(ExcerptRow).where(ExcerptRow.content_hash.in_(list(content_hashes))))}
+    return [_excerpt(rows[h]) for h in content_hashes if h in rows]
+
+
+def with_key(session: Session, key: str) -> list[Excerpt]:
+    """The excerpts whose content hash starts with `key` (the short key `newsletter excerpts` shows)."""
+    pattern = key.lower().replace("%", "").replace("_", "") + "%"
+    return [_excerpt(row) for row in session.scalars(
+        select(ExcerptRow).where(ExcerptRow.content_hash.like(pattern)).order_by(ExcerptRow.id).limit(2))]
+
+
 def hashes(session: Session, excerpt_ids: Iterable[int]) -> set[str]:
     """The content hashes of the excerpts with these ids."""
     return set(session.scalars(select(ExcerptRow.content_hash).where(ExcerptRow.id.in_(list(excerpt_ids)))))

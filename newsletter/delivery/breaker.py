@@ -2,7 +2,9 @@
 
 A relay that refuses every message (after DATA, say, for a reason it does not tell) looks, message by
 message, like a list of dead addresses; bouncing them would suppress the whole list. So a refusal is
-only believed once a later message is accepted: until then the breaker holds it, and after
+only believed once a later message is accepted, later meaning begun after the refusal came back: a
+message another connection had under way when the relay turned proves nothing. Until then the breaker
+holds it, and after
 `[delivery] refusals_in_a_row` of them in a row it trips, the send stops, and the held rows are handed
 back untried for a later run. Refusals still held when a send ends normally are believed.
 """
@@ -20,6 +22,7 @@ class Refusal:
 
     claim: Claim
     outcome: Outcome
+    at: int  # when it came back, on the send's clock of events (`Sender` counts messages begun and refused)
 
 
 class RefusalBreaker:
@@ -29,14 +32,16 @@ class RefusalBreaker:
         self.limit = limit
         self.held: list[Refusal] = []
 
-    def refused(self, claim: Claim, outcome: Outcome) -> bool:
+    def refused(self, claim: Claim, outcome: Outcome, at: int = 0) -> bool:
         """Hold a refusal back; whether this one makes `limit` in a row (the breaker trips)."""
-        self.held.append(Refusal(claim, outcome))
+        self.held.append(Refusal(claim, outcome, at))
         return len(self.held) >= self.limit
 
-    def accepted(self) -> list[Refusal]:
-        """A message was accepted: the refusals held so far were about their recipients. Returns them."""
-        believed, self.held = self.held, []
+    def accepted(self, began: int | None = None) -> list[Refusal]:
+        """A message begun at `began` was accepted: the refusals held that came back before it began were
+        about their recipients. Returns them (all held ones when `began` is None: the send ended)."""
+        believed = [r for r in self.held if began is None or r.at < began]
+        self.held = [r for r in self.held if r not in believed]
         return believed
 
     def reason(self) -> str:

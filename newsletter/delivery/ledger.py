@@ -233,6 +233,18 @@ def release(session: Session, delivery_ids: Sequence[int]) -> None:
                         .execution_options(synchronize_session=False))
 
 
+def skip_unsent(session: Session, issue_id: int, reason: str) -> int:
+    """The issue was cancelled: every row not sent and not claimed ends skipped with `reason`; how many.
+
+    Rows a live sender holds are left to it: it hands them back as it stops, and skips them then.
+    """
+    done = session.execute(update(DeliveryRow).where(
+        DeliveryRow.issue_id == issue_id, DeliveryRow.state.in_([State.PENDING, State.DEFERRED]))
+        .values(state=State.SKIPPED, reason=reason, lease_until=None, next_attempt_at=None)
+        .execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], done).rowcount
+
+
 def counts(session: Session, issue_id: int) -> dict[DeliveryState, int]:
     """Rows per state; every state is present."""
     found = dict(session.execute(select(DeliveryRow.state, func.count()).where(

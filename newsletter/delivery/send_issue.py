@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,12 +18,16 @@ from newsletter.delivery import ledger
 from newsletter.delivery.ledger import Holding, Outcome
 from newsletter.delivery.recipients import Recipients
 from newsletter.delivery.sender import Policy, Sender
+from newsletter.delivery.steering import IssueSteering
 from newsletter.delivery.tables import FINAL_STATES, DeliveryState
 from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Transport
+from newsletter.errors import IssueStateError
+from newsletter.issues import life
 from newsletter.issues import store as issues
 from newsletter.issues.prepare import PreparedIssue
 from newsletter.issues.store import Issue
+from newsletter.issues.tables import IssueState
 from newsletter.mail.dkim import DkimSigner
 from newsletter.weeks import IsoWeek
 
@@ -51,7 +55,8 @@ def policy(config: Config, workers: int | None = None) -> Policy:
     return Policy(workers=workers or config.smtp.connections, batch_size=delivery.batch_size,
                   lease_seconds=delivery.lease_seconds, give_up_after=timedelta(hours=delivery.give_up_after),
                   retry_seconds=delivery.retry_seconds, linger_seconds=delivery.linger_seconds,
-                  refusals_in_a_row=delivery.refusals_in_a_row, database_patience=delivery.database_patience)
+                  refusals_in_a_row=delivery.refusals_in_a_row, database_patience=delivery.database_patience,
+                  pause_window=delivery.pause_window, pause_on_failure_rate=delivery.pause_on_failure_rate)
 
 
 def open_issue(session: Session, week: IsoWeek, subject: str, chosen: Sequence[Excerpt], recipients: Select[int],
@@ -67,29 +72,79 @@ def open_issue(session: Session, week: IsoWeek, subject: str, chosen: Sequence[E
     return issue, created
 
 
-def start(sessions: sessionmaker[Session], prepared: PreparedIssue, recipients: Recipients) -> Started:
-    """Create the week's issue and its recipient snapshot in one transaction, or find the one already started."""
+def start(sessions: sessionmaker[Session], prepared: PreparedIssue, recipients: Recipients, *,
+          approval_needed: bool = False, by: str = "send") -> Started:
+    """Create the week's issue and its recipient snapshot in one transaction, or find the one already started.
+
+    Refuses (IssueStateError, nothing written) an issue that is held, paused, cancelled or skipped, or
+    not approved when `approval_needed`; otherwise the issue is `sending` from here on.
+    """
     with sessions.begin() as session:
+        status = life.current(session, prepared.week)
+        problem = life.why_not_sent(status, approval_needed)
+        if problem is not None:
+            raise IssueStateError(str(prepared.week), life.describe(None if status is None else status.state), problem)
+        now = utcnow()
         issue, created = open_issue(session, prepared.week, prepared.subject, prepared.rendered.excerpts,
-                                    recipients.confirmed_ids(), utcnow())
-        return Started(issue.id, created, ledger.counts(session, issue.id))
+                                    recipients.confirmed_ids(), now)
+        started = Started(issue.id, created, ledger.counts(session, issue.id))
+        # A sent issue run again with nothing left to do stays sent (its history is not padded with moves).
+        if (status is None or status.state is not IssueState.SENDING) and (
+                started.todo or status is None or status.state is not IssueState.SENT):
+            _mark_sending(session, prepared.week, by, now)
+        return started
+
+
+def _mark_sending(session: Session, week: IsoWeek, by: str, now: datetime) -> None:
+    """The issue is sending; another sender that got there first (on another machine) is as good."""
+    try:
+        life.move(session, week, IssueState.SENDING, by=by, reason=None, now=now)
+    except IssueStateError:
+        again = life.current(session, week)
+        if again is None or again.state is not IssueState.SENDING:
+            raise
+
+
+def finish(sessions: sessionmaker[Session], week: IsoWeek, issue_id: int) -> bool:
+    """Mark the issue sent when no row is left to send or retry; whether it is sent now."""
+    with sessions.begin() as session:
+        states = ledger.counts(session, issue_id)
+        if any(states[s] for s in (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.DEFERRED)):
+            return False
+        status = life.current(session, week)
+        if status is not None and status.state is IssueState.SENT:
+            return True
+        if status is not None and status.state is not IssueState.SENDING:
+            return False
+        try:
+            life.move(session, week, IssueState.SENT, by="send", reason=None, now=utcnow())
+        except IssueStateError:  # another sender marked it first, or someone cancelled it meanwhile
+            return False
+        return True
 
 
 async def deliver(config: Config, sessions: sessionmaker[Session], prepared: PreparedIssue, issue_id: int,
                   recipients: Recipients, transport: Transport, *, workers: int | None = None,
                   on_outcomes: Callable[[Sequence[Outcome]], None] = lambda _: None,
-                  stop: asyncio.Event | None = None, tally: Tally | None = None) -> Tally:
-    """Send the issue's due rows until none is left or `stop` is set.
+                  stop: asyncio.Event | None = None, tally: Tally | None = None,
+                  tell: Callable[[str, str], Awaitable[None]] | None = None) -> Tally:
+    """Send the issue's due rows until none is left or `stop` is set; then mark it sent if nothing is left.
 
-    Raises SendStopped when the send had to stop (`tally`, when given, is filled in as it goes).
+    Raises SendStopped when the send had to stop (SendPaused, SendCancelled when its issue was paused or
+    cancelled; `tally`, when given, is filled in as it goes). `tell` reaches the reviewers (subject, body)
+    when the send pauses itself.
     """
     signer = DkimSigner.from_config(config)
     sender = Sender(sessions, transport, prepared.template, recipients.for_issue(issue_id), policy(config, workers),
                     envelope_from=config.newsletter.from_address, on_outcomes=on_outcomes,
-                    sign=signer.sign if signer is not None else None)
+                    sign=signer.sign if signer is not None else None,
+                    steering=IssueSteering(sessions, prepared.week, tell=tell,
+                                           patience=config.delivery.database_patience))
     if tally is not None:
         sender.tally = tally
-    return await sender.run(issue_id, stop)
+    done = await sender.run(issue_id, stop)
+    await asyncio.to_thread(finish, sessions, prepared.week, issue_id)
+    return done
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,13 @@ Guarantees:
   long a batch takes; rows of a sender that died on this host are taken at once, others when their
   lease lapses.
 - Nothing destroys the list by accident. A refusal that is about us (relaying denied, authentication,
-  the sender's policy) stops the send; permanent refusals are believed only once a later message is
-  accepted, and `refusals_in_a_row` of them in a row stop it too (`breaker.py`). Either way nobody is
-  bounced and the rows are left for a later run.
+  the sender's policy) stops the send; permanent refusals are believed only once a message begun after
+  them is accepted, and `refusals_in_a_row` of them in a row stop it too (`breaker.py`). Either way nobody
+  is bounced and the rows are left for a later run. When more than `pause_on_failure_rate` of the last
+  `pause_window` outcomes were refused or deferred, the send pauses its issue (`failure_window.py`).
+- A pause or cancel reaches it within `check_seconds`: it asks its `Steering` (`steering.py`) that
+  often, then every worker stops before its next message and hands back what it has not started; a
+  cancelled send then skips the rows not sent.
 - A server that refuses the session (421, down) defers the rest of the worker's batch untried, and the
   transport waits longer before each new connection, so it is not hammered.
 - A database that goes away is waited for with backoff for `database_patience`, then the send stops
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -43,15 +48,25 @@ from newsletter.db.transient import patiently
 from newsletter.delivery import ledger
 from newsletter.delivery.breaker import Refusal, RefusalBreaker
 from newsletter.delivery.commits import OutcomeCommits
+from newsletter.delivery.failure_window import FailureWindow
 from newsletter.delivery.leases import LeaseKeeper, gone, sharing
 from newsletter.delivery.ledger import Claim, Holding, Outcome
 from newsletter.delivery.owners import Owner
 from newsletter.delivery.recipients import Recipients
 from newsletter.delivery.recorder import OutcomeWriter, Written
+from newsletter.delivery.steering import Course, FreeRunning, Steering
 from newsletter.delivery.tables import DeliveryState
 from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Outgoing, Transport
-from newsletter.errors import DatabaseUnavailable, DeliveryError, RelayRefusal, SendStopped, SessionFailure
+from newsletter.errors import (
+    DatabaseUnavailable,
+    DeliveryError,
+    RelayRefusal,
+    SendCancelled,
+    SendPaused,
+    SendStopped,
+    SessionFailure,
+)
 from newsletter.issues.compose import MessageTemplate
 from newsletter.mail.recipient import Recipient
 
@@ -73,6 +88,9 @@ class Policy:
     linger_seconds: float = 120     # wait in this run for deferred rows that come due this soon
     refusals_in_a_row: int = 20     # the breaker: this many permanent refusals in a row stop the send
     database_patience: float = 60   # wait this long for a database that is away, then stop
+    pause_window: int = 100         # the automatic pause looks at this many latest outcomes
+    pause_on_failure_rate: float = 0.1  # ... and pauses when more than this share failed, or was deferred
+    check_seconds: float = 0.5      # how often the send asks its steering whether to go on
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.retry_seconds * 2 ** max(attempts - 1, 0), 3600))
@@ -90,7 +108,7 @@ class Sender:
                  clock: Callable[[], datetime] = utcnow,
                  sign: Callable[[bytes], bytes] | None = None,
                  on_outcomes: Callable[[Sequence[Outcome]], None] = lambda _: None,
-                 owner: Owner | None = None) -> None:
+                 owner: Owner | None = None, steering: Steering | None = None) -> None:
         self._sessions = sessions
         self._transport = transport
         self._template = template
@@ -101,6 +119,7 @@ class Sender:
         self._sign = sign
         self._on_outcomes = on_outcomes
         self.owner = owner or Owner.this_process()
+        self._steering = steering or FreeRunning()
         self.tally = Tally()
 
     async def run(self, issue_id: int, stop: asyncio.Event | None = None) -> Tally:
@@ -115,11 +134,14 @@ class Sender:
         self._engine = bind if isinstance(bind, Engine) else bind.engine
         self._failure: SendStopped | None = None
         self._breaker = RefusalBreaker(self._policy.refusals_in_a_row)
+        self._window = FailureWindow(self._policy.pause_window, self._policy.pause_on_failure_rate)
+        self._events = itertools.count(1)  # messages begun and refusals heard, in order (for the breaker)
         commits = OutcomeCommits(self._engine, self._clock, self._patient)
         self._writer = OutcomeWriter(commits)
         self._keeper = LeaseKeeper(self._sessions, issue_id, self.owner, self._policy.lease_seconds,
                                    clock=self._clock, patient=self._patient, share=self._transport.share)
         heartbeat = asyncio.create_task(self._beat(), name="lease-heartbeat")
+        watch = asyncio.create_task(self._watch(), name="steering")
         try:
             done = await asyncio.gather(*(self._work(issue_id) for _ in range(self._policy.workers)),
                                         return_exceptions=True)
@@ -131,8 +153,11 @@ class Sender:
         finally:
             self._halt.set()
             await heartbeat  # it stops at the halt; a step under way in its thread is let finish
+            await watch
             await self._hand_back(list(self._keeper.held))
             commits.close()
+            if isinstance(self._failure, SendCancelled):
+                await self._patient(partial(self._skip_unsent, issue_id, self._failure.reason), "skipping rows")
         if self._failure is not None:
             raise self._failure
         return self.tally
@@ -140,12 +165,39 @@ class Sender:
     def _stopping(self) -> bool:
         return self._stop.is_set() or self._halt.is_set()
 
-    def _give_up(self, reason: str) -> None:
+    def _give_up(self, reason: str, stopped: type[SendStopped] = SendStopped) -> None:
         """Stop the whole send for a reason every message shares; the first reason is the one told."""
         if self._failure is None:
-            self._failure = SendStopped(reason)
+            self._failure = stopped(reason)
             log.error("send stopped: %s", reason, extra={"event": "send.stopped"})
         self._halt.set()
+
+    def _skip_unsent(self, issue_id: int, reason: str) -> None:
+        with self._sessions.begin() as session:
+            ledger.skip_unsent(session, issue_id, reason)
+
+    async def _watch(self) -> None:
+        """Ask the steering every `check_seconds` whether to go on; a pause or cancel halts every worker,
+        which hands back the rows it has not started (a message in flight is let finish)."""
+        while not self._halt.is_set():
+            try:
+                verdict = await self._steering.look()
+            except DatabaseUnavailable as gone_away:
+                self._give_up(f"{gone_away}; the send stopped safely")
+                return
+            if verdict.course is not Course.GO:
+                stopped = SendPaused if verdict.course is Course.PAUSE else SendCancelled
+                self._give_up(verdict.reason, stopped)
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), timeout=self._policy.check_seconds)
+
+    async def _pause_self(self, reason: str) -> None:
+        """Too many refusals or deferrals of late: pause the issue (where people and other senders see it)."""
+        if self._failure is None:
+            self._give_up(f"{reason}; it paused itself and bounced nobody: check the relay, then "
+                          "`newsletter issue resume`", SendPaused)
+            await self._steering.pause(reason)
 
     async def _patient(self, step: Callable[[], T], doing: str) -> T:
         return await patiently(step, patience=self._policy.database_patience, doing=doing)
@@ -237,6 +289,7 @@ class Sender:
                     written = await self._settle(claim, Outcome(claim.delivery_id, State.SKIPPED,
                                                                 reason="no longer subscribed when its turn came"))
                     continue
+                began = next(self._events)
                 try:
                     await self._send_one(claim, person, ready=written)
                 except RelayRefusal as refusal:
@@ -253,7 +306,7 @@ class Sender:
                                                                      f"not tried: {error.reason}") for c in rest])
                         return
                     continue
-                written = await self._settle(claim, Outcome(claim.delivery_id, State.SENT))
+                written = await self._settle(claim, Outcome(claim.delivery_id, State.SENT), began)
         finally:
             if written is not None:
                 await written  # the batch's last outcome is in before this worker claims again
@@ -283,17 +336,23 @@ class Sender:
         return Outcome(claim.delivery_id, State.DEFERRED, code, reason,
                        next_attempt_at=now + self._policy.backoff(claim.attempts))
 
-    async def _settle(self, claim: Claim, outcome: Outcome) -> Written | None:
+    async def _settle(self, claim: Claim, outcome: Outcome, began: int | None = None) -> Written | None:
         """Hand one outcome to the writer, through the breaker: a bounce waits until a message is accepted.
 
         Returns the write to await before the worker's next message is accepted (None: nothing written).
         """
+        if outcome.state in (State.SENT, State.FAILED, State.DEFERRED):
+            tripped = self._window.add(outcome.state)
+            if tripped is not None:
+                await self._pause_self(tripped)
+                if outcome.state is not State.SENT:
+                    return None  # its row is handed back untried with the rest
         if outcome.state is State.FAILED and (outcome.code or 0) >= 500:
-            if self._breaker.refused(claim, outcome):
+            if self._breaker.refused(claim, outcome, next(self._events)):
                 self._give_up(f"{self._breaker.reason()}: {_LEFT_FOR_LATER}; check the relay and its log")
             return None
         if outcome.state is State.SENT and self._breaker.held:
-            await self._believe(self._breaker.accepted())
+            await self._believe(self._breaker.accepted(began))
         return self._submit([claim], [outcome])
 
     def _submit(self, claims: Sequence[Claim], outcomes: list[Outcome]) -> Written | None:

@@ -128,7 +128,7 @@ def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
     _require(is_list_id(settings.list_id), "newsletter.list_id", "a domain-like name")
     _require(not settings.reply_to or is_address(settings.reply_to), "newsletter.reply_to",
              "an email address")
-    subject = subject_line(config, issue.week, issue.excerpts)
+    subject = issue.subject or subject_line(config, issue.week, issue.excerpts)
     domain = address_domain(settings.from_address)
     boundary = "=_" + hashlib.sha256(f"{settings.list_id}\0{issue.week}".encode()).hexdigest()[:32]
     top = address_header("From", settings.from_name, settings.from_address)

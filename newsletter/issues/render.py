@@ -21,6 +21,7 @@ import jinja2
 from newsletter.config.settings import Config
 from newsletter.content.excerpt import Excerpt
 from newsletter.errors import TemplateError
+from newsletter.issues.note import EditorNote
 from newsletter.issues.preheader import preheader
 from newsletter.templating import email_environment, inline, render_template, right_to_left_text
 from newsletter.translations import date_range, direction
@@ -74,6 +75,8 @@ class RenderedIssue:
     clipped: tuple[Excerpt, ...]
     web_url: str
     placeholders: Placeholders = field(default_factory=Placeholders.fresh)
+    note: EditorNote | None = None  # the editor's note on top
+    subject: str | None = None      # the editor's subject, instead of [newsletter] subject
 
     @property
     def html_bytes(self) -> int:
@@ -93,7 +96,8 @@ def _replaced(text: str, values: Sequence[tuple[str, str]]) -> str:
 
 
 def render_issue(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt], *,
-                 env: jinja2.Environment | None = None, limit: int = CLIP_LIMIT) -> RenderedIssue:
+                 env: jinja2.Environment | None = None, limit: int = CLIP_LIMIT,
+                 note: EditorNote | None = None, subject: str | None = None) -> RenderedIssue:
     """Render `excerpts` (in order) as the issue of `week`.
 
     Premailer runs once; only when the HTML would pass `limit` bytes (Gmail clips it) are the last
@@ -109,7 +113,7 @@ def render_issue(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt], *,
     placeholders = Placeholders.fresh()
     kept = tuple(excerpts)
     while True:
-        html = inline(render_template(env, HTML_TEMPLATE, context(config, week, kept, placeholders)))
+        html = inline(render_template(env, HTML_TEMPLATE, context(config, week, kept, placeholders, note)))
         size = len(html.encode())
         if size <= limit:
             break
@@ -119,15 +123,15 @@ def render_issue(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt], *,
                 f"over Gmail's clipping limit ({limit:,}); lower selection.max_words or shorten the templates"
             )
         kept = kept[:-1]
-    text = render_template(env, TEXT_TEMPLATE, context(config, week, kept, placeholders))
+    text = render_template(env, TEXT_TEMPLATE, context(config, week, kept, placeholders, note))
     if direction(config.newsletter.language) == "rtl":
         text = right_to_left_text(text)
     return RenderedIssue(week, html, text, kept, tuple(excerpts[len(kept):]), web_url(config, week),
-                         placeholders)
+                         placeholders, note, subject)
 
 
 def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt],
-            placeholders: Placeholders | None = None) -> dict[str, Any]:
+            placeholders: Placeholders | None = None, note: EditorNote | None = None) -> dict[str, Any]:
     """What the issue templates see; the reader's values as `placeholders` (fresh ones when None)."""
     placeholders = placeholders or Placeholders.fresh()
     return {
@@ -143,6 +147,7 @@ def context(config: Config, week: IsoWeek, excerpts: Sequence[Excerpt],
             "web_url": web_url(config, week),
         },
         "excerpts": tuple(excerpts),
+        "note": note,
         "preheader": preheader(week, excerpts, config.newsletter.language),
         "recipient": {"address": placeholders.address, "unsubscribe_url": placeholders.unsubscribe_url,
                       "manage_url": placeholders.manage_url},

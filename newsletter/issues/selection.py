@@ -10,11 +10,14 @@ from datetime import date
 
 from newsletter.config.settings import SelectionSettings
 from newsletter.content.excerpt import Excerpt, normalise
+from newsletter.issues.edits import EditorChoices
 from newsletter.weeks import IsoWeek
 
 KEPT = "kept"
 ALREADY_SENT = "already sent in an earlier issue"
 DUPLICATE = "duplicate of an earlier excerpt"
+PINNED = "pinned by the editor"
+EXCLUDED = "excluded by the editor"
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,14 @@ class Selection:
 
     week: IsoWeek
     decisions: tuple[Decision, ...]
+    order: tuple[str, ...] = ()  # the editor's order, by content hash
 
     @property
     def kept(self) -> tuple[Excerpt, ...]:
-        return tuple(d.excerpt for d in self.decisions if d.kept)
+        """The kept excerpts, in the editor's order first, then by date."""
+        kept = [d.excerpt for d in self.decisions if d.kept]
+        rank = {content_hash: n for n, content_hash in enumerate(self.order)}
+        return tuple(sorted(kept, key=lambda e: rank.get(e.content_hash, len(rank))))
 
     @property
     def dropped(self) -> tuple[Decision, ...]:
@@ -47,7 +54,7 @@ class Selection:
 
 
 def select(excerpts: Iterable[Excerpt], week: IsoWeek, already_sent: AbstractSet[str],
-           policy: SelectionSettings) -> Selection:
+           policy: SelectionSettings, choices: EditorChoices | None = None) -> Selection:
     """Choose the excerpts of `week`'s issue.
 
     `excerpts` should come in page order (as the store returns them); they are considered by
@@ -56,18 +63,29 @@ def select(excerpts: Iterable[Excerpt], week: IsoWeek, already_sent: AbstractSet
     Each excerpt is kept unless it is outside the week, already sent, a repeat of an earlier one,
     or would break one of the policy's limits; a large excerpt that misses the word budget does
     not stop a smaller later one from fitting. An empty selection means no issue this week.
+
+    The editor's `choices` are one more input: an excluded excerpt is dropped, a pinned one (of this
+    week) is kept whatever the limits say and counts towards them, and `ordered` puts the kept ones
+    in the editor's order (the rest follow in theirs). The reasons say which decisions were the editor's.
     """
-    ordered = sorted(excerpts, key=lambda e: e.lesson_date)
+    choices = choices or EditorChoices()
+    pinned, excluded = set(choices.pinned), set(choices.excluded)
+    # Pinned excerpts are considered first, so the policy's room goes to them before the others.
+    ordered = sorted(excerpts, key=lambda e: (e.content_hash not in pinned, e.lesson_date))
     tally = _Tally(policy)
     seen: set[str] = set()
     decisions = []
     for excerpt in ordered:
         reason = _excluded(excerpt, week, already_sent, seen)
+        if reason is None and excerpt.content_hash in excluded:
+            reason = EXCLUDED
         if reason is None:
             seen.add(excerpt.content_hash)
-            reason = tally.consider(excerpt)
-        decisions.append(Decision(excerpt, reason is None, reason or KEPT))
-    return Selection(week, tuple(decisions))
+            refused = tally.consider(excerpt, forced=excerpt.content_hash in pinned)
+            reason = refused if refused is not None else (PINNED if excerpt.content_hash in pinned else None)
+        decisions.append(Decision(excerpt, reason in (None, PINNED), reason or KEPT))
+    decisions.sort(key=lambda d: d.excerpt.lesson_date)  # the table reads by date; kept() takes the editor's order
+    return Selection(week, tuple(decisions), tuple(choices.ordered))
 
 
 def _excluded(excerpt: Excerpt, week: IsoWeek, already_sent: AbstractSet[str],
@@ -96,13 +114,13 @@ class _Tally:
         self.seen_per_day: Counter[date] = Counter()
         self.seen_per_source: Counter[str] = Counter()
 
-    def consider(self, excerpt: Excerpt) -> str | None:
-        """Keep `excerpt` if it fits; otherwise leave the totals as they were and say why not."""
+    def consider(self, excerpt: Excerpt, *, forced: bool = False) -> str | None:
+        """Keep `excerpt` if it fits (or is `forced`: pinned); otherwise leave the totals alone and say why not."""
         day, source = excerpt.lesson_date, _source_key(excerpt)
         self.seen_per_day[day] += 1
         if source:
             self.seen_per_source[source] += 1
-        reason = self._refusal(excerpt, day, source)
+        reason = None if forced else self._refusal(excerpt, day, source)
         if reason is None:
             self.count += 1
             self.words += excerpt.words

@@ -1,13 +1,30 @@
-"""The issue tables; `newsletter.issues.store` is the only code that reads or writes them."""
+"""The issue tables. `newsletter.issues.store` owns `issues` and `issue_excerpts`; `newsletter.issues.life`
+owns `issue_states` and `issue_events` (where an issue is in its life); `newsletter.issues.edits` owns
+`issue_edits` (the editor's choices for a week)."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.db.schema import Base, utcnow
+from newsletter.db.schema import Base, str_enum, utcnow
+
+
+class IssueState(enum.StrEnum):
+    """Where a week's issue is in its life; no row at all means nothing has been decided yet."""
+
+    DRAFT = "draft"            # frozen and proofed; sent at the cron time in auto mode
+    APPROVED = "approved"      # a reviewer said yes
+    HELD = "held"              # a reviewer said not yet: nobody sends it until it is approved
+    SENDING = "sending"        # its send has started
+    PAUSED = "paused"          # its send was paused (by a person, or by itself); resume continues it
+    SENT = "sent"              # no row is left to send (deferred ones are retried)
+    CANCELLED = "cancelled"    # stopped for good; the unsent rows were skipped
+    SKIPPED = "skipped"        # no issue this week
 
 
 class IssueRow(Base):
@@ -30,3 +47,46 @@ class IssueExcerptRow(Base):
                                           primary_key=True)
     excerpt_id: Mapped[int] = mapped_column(ForeignKey("excerpts.id"), primary_key=True)
     position: Mapped[int]
+
+
+class IssueStateRow(Base):
+    """A week's issue state, with who moved it there, when and why; `version` makes each move a compare-and-set."""
+
+    __tablename__ = "issue_states"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    state: Mapped[IssueState] = mapped_column(str_enum(IssueState, "issue_state"))
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IssueEventRow(Base):
+    """Every move of a week's issue state, in order: the history `newsletter issue show` prints."""
+
+    __tablename__ = "issue_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    state: Mapped[IssueState] = mapped_column(str_enum(IssueState, "issue_state"))
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class IssueEditRow(Base):
+    """The editor's choices for a week (excerpts pinned, excluded and their order, a note, a subject), by
+    content hash, and the excerpts its draft was frozen with."""
+
+    __tablename__ = "issue_edits"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    pinned: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    excluded: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    ordered: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    # The content hashes the draft was frozen with, in order (None: not frozen yet).
+    frozen: Mapped[list[Any] | None] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -12,11 +12,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.config.cron import crontab_trigger
 from newsletter.config.settings import Config
 from newsletter.content.ingest import SourceReport, ingest
 from newsletter.content.sources import is_url
@@ -26,9 +29,12 @@ from newsletter.delivery.recipients import Recipients
 from newsletter.delivery.tables import DeliveryState
 from newsletter.delivery.transports.base import Transport
 from newsletter.delivery.transports.configured import make_transport
-from newsletter.errors import NewsletterError
+from newsletter.errors import EditError, IssueStateError, NewsletterError
+from newsletter.issues import drafts, life
 from newsletter.issues.prepare import PreparedIssue, prepare
 from newsletter.issues.selection import Selection
+from newsletter.issues.tables import IssueState
+from newsletter.service.proofs import ReviewLinks, dry_run, send_proofs, tell_reviewers
 from newsletter.service.scheduler import WEEK, last_fire, week_to_send, weekly_trigger
 from newsletter.weeks import IsoWeek
 
@@ -47,12 +53,13 @@ class ScheduledWork:
         stop: once set, no job starts and a running send winds down.
         transport: makes the transport of one send (closed when the send ends).
         clock: the time, for the weekly send to know which run it is.
+        links: signs the Approve and Hold links of the proofs the weekly freeze mails (None: no proofs).
     """
 
     def __init__(self, config: Config, sessions: sessionmaker[Session], recipients: Recipients,
                  purge: Callable[[], int], stop: asyncio.Event, *,
                  transport: Callable[[], Transport] | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, links: ReviewLinks | None = None) -> None:
         self.config = config
         self.sessions = sessions
         self.recipients = recipients
@@ -60,6 +67,7 @@ class ScheduledWork:
         self.stop = stop
         self.transport = transport or (lambda: make_transport(config))
         self.clock = clock
+        self.links = links
         self.running: set[asyncio.Task[None]] = set()
         self._sending: set[IsoWeek] = set()  # weeks this process is delivering right now
 
@@ -87,12 +95,73 @@ class ScheduledWork:
                 return
             await self._deliver(prepared)
 
+    async def weekly_freeze(self) -> None:
+        """Make the last complete week's draft and mail its proof, unless the week was decided on already
+        (frozen by hand, held, skipped): the editor's word stands."""
+        if self.stop.is_set():
+            return
+        settings = self.config.schedule
+        now = self.clock().astimezone(ZoneInfo(settings.timezone))
+        trigger = crontab_trigger(self.config.review.freeze, ZoneInfo(settings.timezone))
+        fired = last_fire(trigger, now, WEEK + timedelta(hours=settings.catch_up_hours)) or now
+        week = week_to_send(fired)
+        async with self._job("weekly_freeze", week=str(week)):
+            if settings.ingest:
+                await self._ingest(settings.ingest)
+            prepared = await asyncio.to_thread(self._freeze, week)
+            if prepared is None:
+                return
+            sent = await self._send_proofs(prepared)
+            log.info("froze %s: %d excerpt(s); proof sent to %d reviewer(s)", week, len(prepared.rendered.excerpts),
+                     sent, extra={"event": "weekly_freeze.done", "week": str(week), "proofs": sent})
+
+    def _freeze(self, week: IsoWeek) -> PreparedIssue | None:
+        with self.sessions.begin() as session:
+            status = life.current(session, week)
+            if status is not None:
+                log.info("%s is %s already: the scheduled freeze leaves it", week, status.state.value,
+                         extra={"event": "weekly_freeze.skipped", "week": str(week), "state": status.state.value})
+                return None
+            try:
+                return drafts.freeze(self.config, session, week, by="schedule", now=self.clock())
+            except EditError as nothing:
+                log.info("%s", nothing, extra={"event": "weekly_freeze.empty", "week": str(week)})
+                return None
+
+    async def _send_proofs(self, prepared: PreparedIssue) -> int:
+        if self.links is None:
+            return 0
+        count = await asyncio.to_thread(self._readers)
+        transport = self.transport()
+        try:
+            return await send_proofs(self.config, prepared, dry_run(self.config, prepared, count), self.links,
+                                     transport, self.clock())
+        finally:
+            await transport.close()
+
+    def _readers(self) -> int:
+        with self.sessions() as session:
+            return session.scalar(select(func.count()).select_from(self.recipients.confirmed_ids().subquery())) or 0
+
+    async def tell(self, subject: str, body: str) -> None:
+        """A notice to the reviewers; one that cannot be sent is logged, never fatal."""
+        transport = self.transport()
+        try:
+            await tell_reviewers(self.config, transport, subject, body)
+        except NewsletterError as error:
+            log.warning("could not tell the reviewers (%s): %s", subject, error,
+                        extra={"event": "review.notice_failed"})
+        finally:
+            await transport.close()
+
     async def retry_deferred(self) -> None:
-        """Resume every issue that still has deferred or unfinished deliveries, oldest first."""
+        """Resume every issue that still has deferred or unfinished deliveries, oldest first; and send the
+        weeks approved after their send time had passed (held, or waiting for approval, then)."""
         if self.stop.is_set():
             return
         async with self._job("retry_deferred"):
             weeks = await asyncio.to_thread(self._weeks_with_retries)
+            weeks += [week for week in await asyncio.to_thread(self._approved_and_due) if week not in weeks]
             for week in weeks:
                 if self.stop.is_set():
                     return
@@ -141,7 +210,18 @@ class ScheduledWork:
             return
         self._sending.add(week)
         try:
-            started = await asyncio.to_thread(sending.start, self.sessions, prepared, self.recipients)
+            try:
+                started = await asyncio.to_thread(partial(sending.start, self.sessions, prepared, self.recipients,
+                                                          approval_needed=self.config.review.mode == "approve",
+                                                          by="schedule"))
+            except IssueStateError as refused:
+                log.info("%s", refused, extra={"event": "send.refused", "week": str(week), "state": refused.state})
+                if self.config.review.mode == "approve" and refused.state in ("draft", "not drafted yet"):
+                    await self.tell(f"Waiting for approval: {week}",
+                                    f"The issue of {week} was due to be sent, but [review] mode is \"approve\" and "
+                                    f"nobody has approved it.\n\n    newsletter issue approve --week {week}\n\n"
+                                    "or the Approve link of its proof lets it go; the next run sends it.\n")
+                return
             log.info("%s issue %s: %d recipient(s), %d to send", "created" if started.created else "resuming",
                      week, started.total, started.todo,
                      extra={"event": "send.started", "week": str(week), "new_issue": started.created,
@@ -151,7 +231,7 @@ class ScheduledWork:
             transport = self.transport()
             try:
                 tally = await sending.deliver(self.config, self.sessions, prepared, started.issue_id,
-                                              self.recipients, transport, stop=self.stop)
+                                              self.recipients, transport, stop=self.stop, tell=self.tell)
             finally:
                 await transport.close()
         finally:
@@ -190,6 +270,16 @@ class ScheduledWork:
     def _prepare(self, week: IsoWeek) -> PreparedIssue | Selection:
         with self.sessions() as session:
             return prepare(self.config, session, week)
+
+    def _approved_and_due(self) -> list[IsoWeek]:
+        settings = self.config.schedule
+        now = self.clock().astimezone(ZoneInfo(settings.timezone))
+        fired = last_fire(weekly_trigger(settings), now, WEEK)
+        if fired is None:
+            return []
+        due = week_to_send(fired)
+        with self.sessions() as session:
+            return [week for week in life.weeks_in(session, IssueState.APPROVED) if week <= due]
 
     def _weeks_with_retries(self) -> list[IsoWeek]:
         with self.sessions() as session:

@@ -26,8 +26,10 @@ from newsletter.mail.dkim import DkimSigner
 from newsletter.service import scheduler as schedule
 from newsletter.service.connections import site_config
 from newsletter.service.jobs import ScheduledWork
+from newsletter.service.proofs import ReviewLinks
 from newsletter.service.returned_mail import ReturnedMail
 from newsletter.service.site import site
+from newsletter.service.welcome import WelcomeIssue
 from newsletter.templating import check_templates
 from subscribers.blocking import Blocking
 from subscribers.confirmation import ConfirmationMail
@@ -74,7 +76,9 @@ class SignupServer:
         blocking = Blocking(engine)
         signer = DkimSigner.from_config(config)
         mail = ConfirmationMail(config, sign=signer.sign if signer is not None else None)
-        self.worker = OutboxWorker(self.side, self.transport, mail, blocking=blocking,
+        welcome = (WelcomeIssue(config, sessions(engine), SubscriberRecipients(config, engine, side=self.side))
+                   if self.side.settings.welcome else None)
+        self.worker = OutboxWorker(self.side, self.transport, mail, welcome=welcome, blocking=blocking,
                                    poll_seconds=poll_seconds, purge_every=purge_every)
         app = site(self.side, pages, wake=self.worker.wake, blocking=blocking)
         self.uvicorn = _Uvicorn(site_config(app, config.web, host=host, port=port,
@@ -128,7 +132,9 @@ class Service:
         side = self.server.side
         self.stop = asyncio.Event()
         self.work = ScheduledWork(config, sessions(engine), SubscriberRecipients(config, engine),
-                                  purge=lambda: side.store.purge(side.settings.pending), stop=self.stop)
+                                  purge=lambda: side.store.purge(side.settings.pending), stop=self.stop,
+                                  clock=clock, links=ReviewLinks(side.signer, config.web.base_url,
+                                                                 config.review.link_hours))
         self.returned = ReturnedMail(config, sessions(engine), side)
         self.drain_seconds = config.delivery.drain_seconds
         http = self.server.uvicorn.config
@@ -139,7 +145,8 @@ class Service:
 
     async def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then wind everything down within drain_seconds."""
-        scheduler = schedule.build(self.config.schedule, self.work, self.clock())
+        freeze = (self.config.review.freeze, self.work.weekly_freeze) if self.config.review.freeze else None
+        scheduler = schedule.build(self.config.schedule, self.work, self.clock(), freeze=freeze)
         worker = asyncio.create_task(self.server.worker.run(self.stop), name="outbox-worker")
         watcher = asyncio.create_task(self._watch_for_exit(), name="exit-watcher")
         scheduler.start()

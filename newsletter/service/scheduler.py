@@ -4,6 +4,7 @@
   last complete ISO week; a week without excerpts sends nothing.
 - `retry-deferred` (every `retry_minutes`): resume every issue with deferred or unfinished rows.
 - `purge-pending` (hourly): forget sign-ups left unconfirmed past `[subscribers] pending_days`.
+- `weekly-freeze` (`[review] freeze`, when set): make the last complete week's draft and proof it.
 
 Missed runs: the job store is in memory, so at start-up nothing remembers a weekly run that fell
 while the process was down. `plan` finds it instead: the latest cron time within `catch_up_hours`
@@ -31,6 +32,7 @@ from newsletter.config.settings import ScheduleSettings
 from newsletter.weeks import IsoWeek
 
 WEEKLY_SEND = "weekly-send"
+WEEKLY_FREEZE = "weekly-freeze"
 RETRY_DEFERRED = "retry-deferred"
 PURGE_PENDING = "purge-pending"
 PURGE_EVERY = timedelta(hours=1)
@@ -90,6 +92,19 @@ def plan(settings: ScheduleSettings, now: datetime) -> list[PlannedJob]:
     ]
 
 
+def freeze_job(settings: ScheduleSettings, freeze: str, now: datetime) -> PlannedJob:
+    """The weekly freeze (`[review] freeze`, in `[schedule] timezone`), caught up like the weekly send."""
+    zone = ZoneInfo(settings.timezone)
+    now = now.astimezone(zone)
+    trigger = crontab_trigger(freeze, zone)
+    catch_up = timedelta(hours=settings.catch_up_hours)
+    missed = last_fire(trigger, now, catch_up)
+    first = missed or trigger.get_next_fire_time(None, now)
+    assert first is not None
+    return PlannedJob(WEEKLY_FREEZE, "weekly freeze", trigger, f"cron {freeze!r}", first, catch_up,
+                      caught_up=missed is not None)
+
+
 def next_runs(job: PlannedJob, count: int) -> list[datetime]:
     """The job's first `count` run times (a caught-up weekly run first)."""
     runs = [job.first_run]
@@ -111,14 +126,18 @@ class Jobs(Protocol):
     async def purge_pending(self) -> None: ...
 
 
-def build(settings: ScheduleSettings, jobs: Jobs, now: datetime) -> AsyncIOScheduler:
-    """An AsyncIOScheduler (not started) holding the planned jobs under their fixed ids."""
+def build(settings: ScheduleSettings, jobs: Jobs, now: datetime, *,
+          freeze: tuple[str, Callable[[], Awaitable[None]]] | None = None) -> AsyncIOScheduler:
+    """An AsyncIOScheduler (not started) holding the planned jobs under their fixed ids; `freeze` adds the
+    weekly freeze (its crontab line and what it runs)."""
     scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.timezone))
     calls: dict[str, Callable[[], Awaitable[None]]] = {
         WEEKLY_SEND: jobs.weekly_send, RETRY_DEFERRED: jobs.retry_deferred, PURGE_PENDING: jobs.purge_pending,
     }
     for job in plan(settings, now):
         add_job(scheduler, job, calls[job.id])
+    if freeze is not None:
+        add_job(scheduler, freeze_job(settings, freeze[0], now), freeze[1])
     return scheduler
 
 

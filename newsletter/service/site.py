@@ -1,4 +1,5 @@
-"""The site's route table: the sign-up endpoint's pages and, beside them, the archive of past issues."""
+"""The site's route table: the sign-up endpoint's pages and, beside them, the archive of past issues and
+the pages behind a proof's Approve and Hold links."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.types import ASGIApp
 from newsletter.delivery import ledger
 from newsletter.issues import store as issues
 from newsletter.service import archive, erasure
+from newsletter.service.review_pages import ReviewPages
 from subscribers.blocking import Blocking
 from subscribers.pages import Pages
 from subscribers.side import Subscribers
@@ -33,5 +35,6 @@ def site(side: Subscribers, pages: Pages, *, wake: Callable[[], None], blocking:
         return [{"issue": str(weeks[issue_id]) if issue_id in weeks else None, "outcome": state.value,
                  "at": finished.isoformat() if finished else None} for issue_id, state, finished in rows]
 
-    return create_app(side, pages, wake=wake, blocking=blocking,
-                      routes=archive.routes(side.config, side.engine), forget=forget, history=history)
+    routes = [*archive.routes(side.config, side.engine),
+              *ReviewPages(side.config, side.engine, side.signer, pages).routes()]
+    return create_app(side, pages, wake=wake, blocking=blocking, routes=routes, forget=forget, history=history)

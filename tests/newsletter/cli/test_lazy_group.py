@@ -15,6 +15,9 @@ import click
 import pytest
 
 from newsletter.cli import COMMANDS, cli
+from newsletter.cli.excerpts import EDITS as EXCERPT_EDITS
+from newsletter.cli.issue import EDITS as ISSUE_EDITS
+from newsletter.cli.lazy_group import Lazy
 from tests.conftest import write_config
 from tests.processes import MAIN
 
@@ -56,11 +59,15 @@ def deployment(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_the_help_listing_says_what_each_command_says_of_itself(name: str) -> None:
-    command = COMMANDS[name].load()
-    listed = click.Command(name, help=COMMANDS[name].summary)
-    assert listed.get_short_help_str(200) == command.get_short_help_str(200)
+# Every table of commands loaded on first use: the top level's, and the subcommands of two groups.
+TABLES: dict[str, dict[str, Lazy]] = {"newsletter": COMMANDS, "excerpts": EXCERPT_EDITS, "issue": ISSUE_EDITS}
+
+
+@pytest.mark.parametrize(("group", "name"), [(group, name) for group, table in TABLES.items() for name in table])
+def test_the_help_listing_says_what_each_command_says_of_itself(group: str, name: str) -> None:
+    entry = TABLES[group][name]
+    listed = click.Command(name, help=entry.summary)
+    assert listed.get_short_help_str(200) == entry.load().get_short_help_str(200)
 
 
 def test_every_command_in_the_table_is_found_under_its_name() -> None:
@@ -80,7 +87,8 @@ def test_help_imports_no_command_and_no_database_library(tmp_path: Path) -> None
     (("status",), 1, {"rich", "jinja2"}),  # plain lines, and no templates_dir to compile
     (("excerpts",), 0, {"jinja2"}),
     (("subscribers", "stats"), 0, {"rich", "jinja2"}),
-], ids=["status", "excerpts", "subscribers-stats"])
+    (("issue", "show"), 0, {"jinja2"}),
+], ids=["status", "excerpts", "subscribers-stats", "issue-show"])
 def test_a_command_that_reads_counts_does_not_load_the_service_the_send_or_the_ingest(
         deployment: Path, args: tuple[str, ...], code: int, also: set[str]) -> None:
     loaded = loaded_by(deployment, *args, code=code)  # status: no issue yet, said with exit code 1

@@ -113,6 +113,22 @@ def test_schedule_lists_the_jobs_in_the_configured_zone(tmp_path: Path, runner: 
                           "      first run when `newsletter run` starts"]
 
 
+def test_schedule_lists_the_weekly_freeze_before_the_send_with_the_week_it_drafts(tmp_path: Path,
+                                                                                  runner: CliRunner) -> None:
+    path = write_config(tmp_path, f"sqlite:///{tmp_path / 'n.db'}", schedule={"cron": "0 7 * * mon"},
+                        review={"freeze": "0 5 * * mon"})
+    result = runner.invoke(cli, ["--config", str(path), "schedule", "--json", "--count", "2"])
+    assert result.exit_code == 0, result.output
+    jobs = json.loads(result.output)["jobs"]
+    assert [job["id"] for job in jobs] == ["weekly-freeze", "weekly-send", "retry-deferred", "purge-pending"]
+    freeze, send = jobs[0], jobs[1]
+    assert freeze["weeks"] == send["weeks"]
+    assert [datetime.fromisoformat(run).strftime("%a %H:%M") for run in freeze["next_runs"]] == ["Mon 05:00"] * 2
+    text = runner.invoke(cli, ["--config", str(path), "schedule"]).output
+    assert "  weekly-freeze   weekly freeze, cron '0 5 * * mon'" in text
+    assert re.search(r"Mon \d\d \w{3} \d{4} 05:00 UTC  drafts \d{4}-W\d\d", text)
+
+
 def test_schedule_as_json_gives_each_run_with_the_week_it_sends(tmp_path: Path, runner: CliRunner) -> None:
     path = write_config(tmp_path, f"sqlite:///{tmp_path / 'n.db'}",
                         schedule={"cron": "30 1 * * sun", "timezone": "America/New_York", "catch_up_hours": 1})

@@ -37,7 +37,7 @@ def test_every_table_class_is_in_the_metadata_the_test_compares() -> None:
     declared = {mapper.class_.__tablename__ for mapper in Base.registry.mappers}
     assert declared == set(Base.metadata.tables) == {
         "excerpts", "issues", "issue_excerpts", "deliveries", "subscribers", "signups", "outbox", "key_check",
-        "returned_mail", "consent_events"}
+        "returned_mail", "consent_events", "issue_states", "issue_events", "issue_edits"}
     assert {mapper.class_.__module__ for mapper in Base.registry.mappers} == {m.__name__ for m in TABLE_MODULES}
 
 

@@ -5,12 +5,16 @@ and the rows are left for a later run."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from newsletter.delivery.breaker import RefusalBreaker
+from newsletter.delivery.ledger import Claim, Outcome
 from newsletter.delivery.sender import Policy
+from newsletter.delivery.tables import DeliveryState
 from newsletter.errors import NewsletterError
 from subscribers.tables import Status
 from tests.newsletter.delivery.sends import Send, make_send, readers
@@ -73,3 +77,14 @@ async def test_permanent_refusals_between_acceptances_are_real_bounces(send: Sen
     assert send.counts() == {"sent": 20, "failed": 10}
     assert {address for address, state in send.states().items() if state == "failed"} == set(refused)
     assert all(send.status(address) is Status.BOUNCED for address in refused)
+
+
+def test_only_a_message_begun_after_a_refusal_vouches_for_it() -> None:
+    breaker = RefusalBreaker(limit=20)
+    claim = Claim(1, 1, 1, datetime(2026, 11, 23, tzinfo=UTC))
+    refused = Outcome(1, DeliveryState.FAILED, 550, "no such user")
+    breaker.refused(claim, refused, at=5)
+    assert breaker.accepted(began=4) == []  # under way when the refusal came back: proves nothing
+    assert [r.at for r in breaker.held] == [5]
+    assert [r.at for r in breaker.accepted(began=6)] == [5]
+    assert breaker.held == []

@@ -35,9 +35,10 @@ def send(tmp_path: Path, engine: Engine, database_url: str) -> Send:
 
 async def test_a_batch_that_outlasts_its_lease_stays_with_its_live_sender_and_nobody_gets_two_copies(
         send: Send, server: SmtpServer) -> None:
-    # Two workers share 10 messages a second, so each batch of 5 takes about a second: twice its lease.
-    policy = Policy(workers=2, batch_size=5, lease_seconds=0.5, retry_seconds=0.05, linger_seconds=5)
-    await send.run(server, policy, rate_per_second=10)
+    # Two workers share 5 messages a second, so each batch of 5 takes about two seconds: twice its lease.
+    # (A lease of a second, renewed every third of it, leaves a busy test machine room for a late renewal.)
+    policy = Policy(workers=2, batch_size=5, lease_seconds=1.0, retry_seconds=0.05, linger_seconds=5)
+    await send.run(server, policy, rate_per_second=5)
     assert server.recipients() == dict.fromkeys(send.addresses, 1)
     assert send.counts() == {"sent": 20}
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from newsletter.config.settings import SelectionSettings
 from newsletter.content.excerpt import Excerpt, normalise, paragraph
+from newsletter.issues.edits import EditorChoices
 from newsletter.issues.selection import Decision, Selection, ordinal, select
 from newsletter.weeks import IsoWeek
 
@@ -281,3 +282,29 @@ def test_select_drops_an_excerpt_only_for_a_reason_that_holds_when_it_is_conside
             assert limit in _broken_limits(kept, candidate, policy)
         if candidate.lesson_date in WEEK and candidate.content_hash not in sent:
             candidates.add(candidate.content_hash)
+
+
+def test_the_editors_choices_are_one_more_input_and_say_so_in_the_reasons() -> None:
+    monday = WEEK.monday
+    first, second, third = (excerpt(f"Title {n}", monday, words=100, source=f"part {n}") for n in range(3))
+    policy = SelectionSettings(max_excerpts=7, max_words=2500, per_day=1, per_source=1)
+    plain = select([first, second, third], WEEK, set(), policy)
+    assert plain.kept == (first,)
+    choices = EditorChoices(pinned=(second.content_hash,), excluded=(first.content_hash,),
+                            ordered=(third.content_hash,))
+    chosen = select([first, second, third], WEEK, set(), policy, choices)
+    reasons = {d.excerpt.title: (d.kept, d.reason) for d in chosen.decisions}
+    assert reasons == {"Title 0": (False, "excluded by the editor"), "Title 1": (True, "pinned by the editor"),
+                       "Title 2": (False, "2nd from 2026-11-16 (per_day = 1)")}
+    assert select([first, second, third], WEEK, set(), policy, choices) == chosen  # still a pure function
+
+
+def test_the_editors_order_comes_first_and_pins_outside_the_week_are_not_kept() -> None:
+    days = [WEEK.monday + timedelta(days=n) for n in range(3)]
+    a, b, c = (excerpt(f"Day {n}", day, words=100, source=f"s{n}") for n, day in enumerate(days))
+    stray = excerpt("Last week", WEEK.monday - timedelta(days=1), words=100, source="s9")
+    policy = SelectionSettings(max_excerpts=7, max_words=2500, per_day=1, per_source=1)
+    chosen = select([a, b, c, stray], WEEK, set(), policy,
+                    EditorChoices(pinned=(stray.content_hash,), ordered=(c.content_hash, a.content_hash)))
+    assert chosen.kept == (c, a, b)
+    assert {d.excerpt.title: d.reason for d in chosen.dropped} == {"Last week": "outside 2026-W47"}

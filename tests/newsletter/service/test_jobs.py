@@ -22,11 +22,13 @@ from newsletter.db.migrate import migrate
 from newsletter.delivery import ledger
 from newsletter.delivery import send_issue as sending
 from newsletter.delivery.tables import DeliveryState
+from newsletter.issues import life
 from newsletter.issues import store as issues
 from newsletter.issues.prepare import PreparedIssue, prepare
-from newsletter.issues.tables import IssueRow
+from newsletter.issues.tables import IssueRow, IssueState
 from newsletter.service.jobs import ScheduledWork
 from newsletter.service.logs import EventFormatter
+from newsletter.service.proofs import ReviewLinks
 from newsletter.weeks import IsoWeek
 from subscribers.addresses import parse
 from subscribers.recipients import SubscriberRecipients
@@ -252,3 +254,40 @@ async def test_a_job_that_fails_unexpectedly_logs_one_line_without_a_traceback(
     assert "weekly send failed unexpectedly: RuntimeError: a bug while mailing" in line
     assert "Traceback" not in line
     assert "reader@example.org" not in line
+
+
+async def test_the_scheduled_freeze_drafts_the_week_and_leaves_a_week_the_editor_decided_on(
+        make_site: MakeSite, sqlite_url: str) -> None:
+    site = make_site(sqlite_url, review={"freeze": "0 5 * * mon", "reviewers": ["editor@news.example.org"]})
+    links = ReviewLinks(site.side.signer, site.config.web.base_url, 72)
+    freeze_time = MONDAY_AFTER_W47 - timedelta(hours=2)
+    held_week = IsoWeek(2026, 48)
+    with site.sessions.begin() as session:
+        life.move(session, held_week, IssueState.HELD, by="editor", reason="not this week", now=freeze_time)
+    work = ScheduledWork(site.config, site.sessions, SubscriberRecipients(site.config, site.engine),
+                         purge=lambda: 0, stop=asyncio.Event(), clock=lambda: freeze_time, links=links)
+    await work.weekly_freeze()
+    assert site.mailed() == ["editor@news.example.org"]  # the proof, and nothing to the readers
+    with site.sessions() as session:
+        drafted = life.current(session, W47)
+        assert drafted is not None
+        assert (drafted.state, drafted.changed_by) == (IssueState.DRAFT, "schedule")
+    a_week_later = ScheduledWork(site.config, site.sessions, SubscriberRecipients(site.config, site.engine),
+                                 purge=lambda: 0, stop=asyncio.Event(),
+                                 clock=lambda: freeze_time + timedelta(days=7), links=links)
+    await a_week_later.weekly_freeze()  # 2026-W48 was held by hand before its freeze: it stays so
+    with site.sessions() as session:
+        held = life.current(session, held_week)
+        assert held is not None
+        assert held.state is IssueState.HELD
+    assert site.mailed() == ["editor@news.example.org"]
+
+
+async def test_a_notice_to_the_reviewers_goes_to_each_of_them_and_to_nobody_else(make_site: MakeSite,
+                                                                                  sqlite_url: str) -> None:
+    reviewers = ["editor@news.example.org", "second@news.example.org"]
+    site = make_site(sqlite_url, review={"reviewers": reviewers})
+    await site.work().tell("Paused: 2026-W47", "The send of 2026-W47 paused itself.\n")
+    assert site.mailed() == reviewers
+    for path in (site.outbox / "new").glob("*.eml"):
+        assert b"Subject: Paused: 2026-W47" in path.read_bytes()

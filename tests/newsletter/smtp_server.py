@@ -111,11 +111,15 @@ class SmtpServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for session in list(self._sessions):
-            session.hang_up()
+        self.hang_up()
         # Let connection_lost and the cancelled session tasks run to their end.
         await _wait_for(lambda: not self._sessions, 1.0)
         await asyncio.sleep(0)
+
+    def hang_up(self) -> None:
+        """Cut every open connection, as a server does to clients idle too long."""
+        for session in list(self._sessions):
+            session.hang_up()
 
     async def wait_until_idle(self, timeout: float = 5.0) -> bool:
         """Wait for every client to hang up; whether they all did."""

@@ -76,10 +76,21 @@ class SmtpTransport:
             await self.limiter.wait()
         connection = await self._pool.take(message.message_id)
         try:
-            if not connection.session.is_open:
+            reused = connection.session.is_open
+            if not reused:
+                connection.primed = None  # whatever was begun went with the old connection
                 await self.backoff.wait(id(connection))
                 await self._connect(connection.session)
-            await self._transaction(connection, envelope, message)
+            try:
+                await self._transaction(connection, envelope, message)
+            except _IdleConnectionLost:
+                if not reused:
+                    raise
+                # The server closed the connection while it waited between messages (an idle time-out):
+                # nothing of this message went, so it goes on a new connection instead of being deferred.
+                connection.drop()
+                await self._connect(connection.session)
+                await self._transaction(connection, envelope, message)
         except SessionFailure:
             connection.primed = None
             self.backoff.failed(id(connection))
@@ -154,7 +165,7 @@ class SmtpTransport:
             connection.primed = None  # its MAIL, RCPT and DATA went behind the previous message
             if message.ready is not None:
                 message.ready.start()
-            replies = await _replies(session, 3)
+            replies = await _first_replies(session, 3)
         else:
             connection.primed = None
             if _needs_smtputf8(message) and not session.offers("SMTPUTF8"):
@@ -164,13 +175,17 @@ class SmtpTransport:
                 session.write(_fit(envelope, session))
                 if message.ready is not None:
                     message.ready.start()
-                replies = await _replies(session, 3)
+                replies = await _first_replies(session, 3)
             else:
                 replies = await _lock_step(session, envelope, message)
         await _check_envelope(session, replies, address)
 
         if message.ready is not None:
             await message.ready  # raises if the previous outcome could not be written: "." never goes
+        if session.closed_by_server:
+            # It answered the envelope (begun while the connection waited) and then hung up: the body
+            # never went, so the message may go on a new connection.
+            raise _IdleConnectionLost("the server closed the connection before the message's data")
         following = _following(message, session) if pipelining else None
         session.write(_stuffed(message) + b".\r\n" + (following[1] if following else b""))
         if following:
@@ -240,10 +255,26 @@ async def _replies(session: SmtpSession, count: int) -> list[Reply]:
     return replies
 
 
+class _IdleConnectionLost(ConnectionResetError):
+    """The connection was gone before the server answered anything of this message."""
+
+
+async def _first_replies(session: SmtpSession, count: int) -> list[Reply]:
+    """`_replies`, where a connection found closed at the first reply is `_IdleConnectionLost`."""
+    try:
+        first = await session.reply()
+    except ConnectionError as lost:
+        raise _IdleConnectionLost(str(lost)) from lost
+    if first.code == _CLOSING or count == 1:
+        return [first]
+    return [first, *await _replies(session, count - 1)]
+
+
 async def _lock_step(session: SmtpSession, envelope: bytes, message: Outgoing) -> list[Reply]:
     """MAIL, RCPT and DATA one at a time, each waiting for its reply, for a server without PIPELINING."""
     mail, rcpt, data = _fit(envelope, session).splitlines(keepends=True)[:3]
-    replies = [await session.command(mail.rstrip(b"\r\n"))]
+    session.write(mail)
+    replies = await _first_replies(session, 1)
     if replies[-1].code != 250:
         return replies
     replies.append(await session.command(rcpt.rstrip(b"\r\n")))

@@ -57,7 +57,13 @@ class SmtpSession:
 
     @property
     def is_open(self) -> bool:
-        return self._writer is not None and not self._writer.is_closing()
+        """Connected, as far as we know: the server may have closed it since we last read from it."""
+        return self._writer is not None and not self._writer.is_closing() and not self.closed_by_server
+
+    @property
+    def closed_by_server(self) -> bool:
+        """Every reply has been read and the server has closed its end."""
+        return self._reader is not None and self._reader.at_eof()
 
     def offers(self, extension: str) -> bool:
         return extension.upper() in self.extensions
@@ -67,6 +73,7 @@ class SmtpSession:
 
         Raises SessionRefused, TimeoutError, ConnectionError or another OSError (ssl.SSLError among them).
         """
+        self.abort()  # a connection the server closed is let go of properly before the new one
         tls = self._security == "tls"
         context = self._context() if tls else None
         self._reader, writer = await asyncio.wait_for(
@@ -97,7 +104,8 @@ class SmtpSession:
             raise ConnectionResetError("the connection is closed")
         lines: list[bytes] = []
         while len(lines) < _MAX_REPLY_LINES:
-            line = await asyncio.wait_for(self._reader.readline(), self.timeout)
+            async with asyncio.timeout(self.timeout):  # no task per line, unlike wait_for
+                line = await self._reader.readline()
             if not line.endswith(b"\n"):
                 raise ConnectionResetError("the server closed the connection")
             if len(line) < 4 or not line[:3].isdigit():

@@ -574,6 +574,23 @@ async def test_a_message_begun_but_never_sent_is_dropped_with_its_connection_and
     ]
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["begun-behind-the-last-message", "lock-step"])
+async def test_a_connection_the_server_closed_while_idle_is_replaced_without_deferring_the_message(
+    pipelining: bool,
+) -> None:
+    async with SmtpServer(pipelining=pipelining) as server:
+        transport = transport_for(server)
+        await transport.send(message("one@example.org", following="two@example.org"))
+        server.hang_up()  # an idle time-out on the server's side
+        assert await server.wait_until_idle()
+        await transport.send(message("two@example.org"))
+        await transport.close()
+
+    assert [(received.recipients, received.connection) for received in server.received] == [
+        (("one@example.org",), 1), (("two@example.org",), 2),
+    ]
+
+
 async def test_each_concurrent_caller_finds_the_connection_begun_for_its_next_message(
     smtp_server: SmtpServer,
 ) -> None:

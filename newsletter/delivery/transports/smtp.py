@@ -180,14 +180,21 @@ class SmtpTransport:
                 replies = await _lock_step(session, envelope, message)
         await _check_envelope(session, replies, address)
 
-        if message.ready is not None:
-            await message.ready  # raises if the previous outcome could not be written: "." never goes
-        if session.closed_by_server:
-            # It answered the envelope (begun while the connection waited) and then hung up: the body
-            # never went, so the message may go on a new connection.
+        body = _stuffed(message)
+        if message.ready is not None and not message.ready.done():
+            # The previous outcome is still being written: the body may go meanwhile, since only the "."
+            # lets the server accept the message. If `ready` raises, the "." never goes.
+            session.write(body)
+            body = b""
+            await message.ready
+        elif message.ready is not None:
+            await message.ready  # done: returns at once, or raises if its write failed
+        if body and session.closed_by_server:
+            # It answered the envelope (begun while the connection waited) and then hung up: nothing
+            # of the message went, so it may go on a new connection.
             raise _IdleConnectionLost("the server closed the connection before the message's data")
         following = _following(message, session) if pipelining else None
-        session.write(_stuffed(message) + b".\r\n" + (following[1] if following else b""))
+        session.write(body + b".\r\n" + (following[1] if following else b""))
         if following:
             connection.primed = following[0]
         reply = await session.reply()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -572,6 +572,67 @@ async def test_a_message_begun_but_never_sent_is_dropped_with_its_connection_and
     assert [(received.recipients, received.connection) for received in smtp_server.received] == [
         (("one@example.org",), 1), (("other@example.org",), 2),
     ]
+
+
+class OutcomeWrite:
+    """A `Ready` the test finishes by hand: the previous outcome's write, still under way."""
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return asyncio.shield(self.future).__await__()
+
+
+async def wait_for_bytes(server: SmtpServer, data: bytes) -> bool:
+    for _ in range(500):
+        if data in b"".join(server.reads):
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "lock-step"])
+async def test_the_body_may_go_before_the_previous_outcome_is_written_but_never_the_final_dot(
+    pipelining: bool,
+) -> None:
+    async with SmtpServer(pipelining=pipelining) as server:
+        transport = transport_for(server)
+        write = OutcomeWrite()
+        sending = asyncio.create_task(transport.send(dataclasses.replace(message("one@example.org"), ready=write)))
+        assert await wait_for_bytes(server, b"a line with a . inside\r\n")
+
+        assert write.started
+        assert server.received == []  # the server has the body, not the ".": nothing is accepted yet
+        write.future.set_result(None)
+        await sending
+        await transport.close()
+
+    assert server.recipients() == {"one@example.org": 1}
+
+
+async def test_a_previous_outcome_that_cannot_be_written_stops_the_message_before_its_final_dot(
+    smtp_server: SmtpServer,
+) -> None:
+    transport = transport_for(smtp_server)
+    write = OutcomeWrite()
+    sending = asyncio.create_task(transport.send(dataclasses.replace(message("one@example.org"), ready=write)))
+    assert await wait_for_bytes(smtp_server, b"a line with a . inside\r\n")
+
+    write.future.set_exception(RuntimeError("the database went away"))
+    with pytest.raises(RuntimeError, match="the database went away"):
+        await sending
+    await transport.send(message("two@example.org"))
+    await transport.close()
+
+    assert smtp_server.recipients() == {"two@example.org": 1}
 
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["begun-behind-the-last-message", "lock-step"])

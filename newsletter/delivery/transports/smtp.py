@@ -30,7 +30,7 @@ from newsletter.delivery.transports.base import Outgoing, dot_stuff
 from newsletter.delivery.transports.pacing import ConnectionBackoff, SendPacer
 from newsletter.delivery.transports.replies import refuses_us
 from newsletter.delivery.transports.smtp_pool import Connection, ConnectionPool
-from newsletter.delivery.transports.smtp_session import Reply, SessionRefused, SmtpSession, default_hostname
+from newsletter.delivery.transports.smtp_session import Reply, SessionRefused, SmtpSession
 from newsletter.errors import DeliveryError, PermanentFailure, RelayRefusal, SessionFailure, TemporaryFailure
 from newsletter.mail.redact import redact, redact_text
 
@@ -62,7 +62,7 @@ class SmtpTransport:
             limiter = SendPacer(settings.rate_per_second)
         self.limiter = limiter
         self.backoff = backoff or ConnectionBackoff()
-        hostname = local_hostname or default_hostname()
+        hostname = local_hostname
         self._pool = ConnectionPool(lambda: SmtpSession(
             settings.host, settings.port, security=settings.security, timeout=settings.timeout,
             tls_context=tls_context, local_hostname=hostname,
@@ -161,24 +161,7 @@ class SmtpTransport:
         session = connection.session
         address = message.recipient
         pipelining = session.offers("PIPELINING")
-        if connection.primed == message.message_id:
-            connection.primed = None  # its MAIL, RCPT and DATA went behind the previous message
-            if message.ready is not None:
-                message.ready.start()
-            replies = await _first_replies(session, 3)
-        else:
-            connection.primed = None
-            if _needs_smtputf8(message) and not session.offers("SMTPUTF8"):
-                raise PermanentFailure("the address is not ASCII and the server does not offer SMTPUTF8",
-                                       recipient=redact(address))
-            if pipelining:
-                session.write(_fit(envelope, session))
-                if message.ready is not None:
-                    message.ready.start()
-                replies = await _first_replies(session, 3)
-            else:
-                replies = await _lock_step(session, envelope, message)
-        await _check_envelope(session, replies, address)
+        await _check_envelope(session, await _begin(connection, envelope, message), address)
 
         body = _stuffed(message)
         if message.ready is not None and not message.ready.done():
@@ -203,6 +186,23 @@ class SmtpTransport:
         if reply.code == _CLOSING or not 400 <= reply.code < 600:
             connection.drop()  # the server is leaving, or we are out of step: a fresh connection is better
         raise _refusal(reply.code, reply.text, address, "the message")
+
+
+async def _begin(connection: Connection, envelope: bytes, message: Outgoing) -> list[Reply]:
+    """The replies to MAIL, RCPT and DATA: written now (together when the server pipelines), or
+    already written behind the previous message's end."""
+    session = connection.session
+    primed, connection.primed = connection.primed == message.message_id, None
+    if not primed and _needs_smtputf8(message) and not session.offers("SMTPUTF8"):
+        raise PermanentFailure("the address is not ASCII and the server does not offer SMTPUTF8",
+                               recipient=redact(message.recipient))
+    if not primed and not session.offers("PIPELINING"):
+        return await _lock_step(session, envelope, message)
+    if not primed:
+        session.write(_fit(envelope, session))
+    if message.ready is not None:
+        message.ready.start()  # the previous outcome's write runs while the server answers
+    return await _first_replies(session, 3)
 
 
 def _envelope(message: Outgoing) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import socket
 import ssl
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ class SmtpSession:
     """A connection to one server; `open` it, then `write` commands and read each `reply` in turn."""
 
     def __init__(self, host: str, port: int, *, security: str, timeout: float,
-                 tls_context: ssl.SSLContext | None, local_hostname: str,
+                 tls_context: ssl.SSLContext | None, local_hostname: str | None,
                  username: str = "", password: str = "") -> None:
         self.host = host
         self.port = port
@@ -141,14 +142,15 @@ class SmtpSession:
         return self._tls_context or ssl.create_default_context()
 
     async def _hello(self) -> None:
-        reply = await self.command(b"EHLO " + self._local_hostname.encode("ascii"))
+        name = (self._local_hostname or default_hostname()).encode("idna")
+        reply = await self.command(b"EHLO " + name)
         if reply.code == 250:
             self.extensions = _extensions(reply.text)
             return
         if reply.code == 421:
             raise SessionRefused("ehlo", reply.code, reply.text)
         self.extensions = {}
-        await self._expect("helo", await self.command(b"HELO " + self._local_hostname.encode("ascii")), 250)
+        await self._expect("helo", await self.command(b"HELO " + name), 250)
 
     async def _login(self) -> None:
         user, password = self._username.encode("utf-8"), self._password.encode("utf-8")
@@ -176,6 +178,8 @@ def _extensions(text: str) -> dict[str, str]:
     return found
 
 
+@functools.cache
 def default_hostname() -> str:
-    """The name this machine gives in EHLO: its fully qualified name, as most clients say."""
+    """The name this machine gives in EHLO: its fully qualified name, as most clients say (looked up
+    once, when the first connection opens)."""
     return socket.getfqdn()

@@ -559,6 +559,23 @@ async def test_a_refused_message_leaves_the_one_begun_behind_it_in_step_on_the_s
     ]
 
 
+async def test_a_421_to_a_messages_end_defers_it_and_the_one_begun_behind_it_goes_on_a_new_connection(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.faults.data["one@example.org"] = "421 4.3.2 Shutting down"
+    transport = transport_for(smtp_server)
+
+    outcomes = await send_in_a_row(transport, ["one@example.org", "two@example.org"])
+    await transport.close()
+
+    assert type(outcomes[0]) is TemporaryFailure
+    assert outcomes[0].code == 421
+    assert outcomes[1] is None
+    assert [(received.recipients, received.connection) for received in smtp_server.received] == [
+        (("two@example.org",), 2),
+    ]
+
+
 async def test_a_message_begun_but_never_sent_is_dropped_with_its_connection_and_never_delivered(
     smtp_server: SmtpServer,
 ) -> None:

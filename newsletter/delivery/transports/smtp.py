@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import ssl
 
 from newsletter.config.settings import SmtpSettings
-from newsletter.delivery.transports.base import Outgoing, dot_stuff
+from newsletter.delivery.transports.base import Outgoing
 from newsletter.delivery.transports.pacing import ConnectionBackoff, SendPacer
 from newsletter.delivery.transports.replies import refuses_us
+from newsletter.delivery.transports.smtp_envelope import envelope_commands, fit_options, needs_smtputf8, stuffed_data
 from newsletter.delivery.transports.smtp_pool import Connection, ConnectionPool
 from newsletter.delivery.transports.smtp_session import Reply, SessionRefused, SmtpSession
 from newsletter.errors import DeliveryError, PermanentFailure, RelayRefusal, SessionFailure, TemporaryFailure
@@ -36,8 +36,6 @@ from newsletter.mail.redact import redact, redact_text
 
 log = logging.getLogger(__name__)
 
-# Spaces, brackets and control characters would break the command line or smuggle another command in.
-_UNSENDABLE = re.compile(r"[\x00-\x20<>\x7f]")
 _ACCEPTED_RCPT = (250, 251)
 _START_INPUT = 354
 _CLOSING = 421
@@ -71,7 +69,7 @@ class SmtpTransport:
 
     async def send(self, message: Outgoing) -> None:
         """One transaction on a pooled connection; returns when the server accepted the message."""
-        envelope = _envelope(message)
+        envelope = envelope_commands(message)
         if self.limiter is not None:
             await self.limiter.wait()
         connection = await self._pool.take(message.message_id)
@@ -161,9 +159,9 @@ class SmtpTransport:
         session = connection.session
         address = message.recipient
         pipelining = session.offers("PIPELINING")
-        await _check_envelope(session, await _begin(connection, envelope, message), address)
+        await _checkenvelope_commands(session, await _begin(connection, envelope, message), address)
 
-        body = _stuffed(message)
+        body = stuffed_data(message)
         if message.ready is not None and not message.ready.done():
             # The previous outcome is still being written: the body may go meanwhile, since only the "."
             # lets the server accept the message. If `ready` raises, the "." never goes.
@@ -193,62 +191,28 @@ async def _begin(connection: Connection, envelope: bytes, message: Outgoing) -> 
     already written behind the previous message's end."""
     session = connection.session
     primed, connection.primed = connection.primed == message.message_id, None
-    if not primed and _needs_smtputf8(message) and not session.offers("SMTPUTF8"):
+    if not primed and needs_smtputf8(message) and not session.offers("SMTPUTF8"):
         raise PermanentFailure("the address is not ASCII and the server does not offer SMTPUTF8",
                                recipient=redact(message.recipient))
     if not primed and not session.offers("PIPELINING"):
         return await _lock_step(session, envelope, message)
     if not primed:
-        session.write(_fit(envelope, session))
+        session.write(fit_options(envelope, session))
     if message.ready is not None:
         message.ready.start()  # the previous outcome's write runs while the server answers
     return await _first_replies(session, 3)
 
 
-def _envelope(message: Outgoing) -> bytes:
-    """MAIL, RCPT and DATA for `message`, as written together; raises for an address SMTP cannot carry."""
-    sender = _address(message.sender, message.recipient, sender=True)
-    recipient = _address(message.recipient, message.recipient, sender=False)
-    return _commands(sender, recipient, message)
-
-
-def _commands(sender: bytes, recipient: bytes, message: Outgoing) -> bytes:
-    options = b""
-    if not (sender.isascii() and recipient.isascii()):
-        options += b" SMTPUTF8"
-    # SIZE and BODY=8BITMIME are declared to every server: the ones that do not offer them are the rare
-    # old ones, and `_lock_step` leaves them out for those.
-    options += b" SIZE=%d BODY=8BITMIME" % len(_stuffed(message))
-    return b"MAIL FROM:<" + sender + b">" + options + b"\r\nRCPT TO:<" + recipient + b">\r\nDATA\r\n"
-
-
-def _stuffed(message: Outgoing) -> bytes:
-    return message.data if message.dot_stuffed else dot_stuff(message.data)
-
-
-def _needs_smtputf8(message: Outgoing) -> bool:
-    return not (message.sender.isascii() and message.recipient.isascii())
-
-
 def _following(message: Outgoing, session: SmtpSession) -> tuple[str, bytes] | None:
     """The next message's key and commands, to write behind this one's "." (None: it cannot be begun now)."""
     after = message.following
-    if after is None or (_needs_smtputf8(after) and not session.offers("SMTPUTF8")):
+    if after is None or (needs_smtputf8(after) and not session.offers("SMTPUTF8")):
         return None
     try:
-        commands = _envelope(after)
+        commands = envelope_commands(after)
     except DeliveryError:
         return None  # its own send says what is wrong with it
-    return after.message_id, _fit(commands, session)
-
-
-def _fit(commands: bytes, session: SmtpSession) -> bytes:
-    """Drop the MAIL options the server does not offer."""
-    if not session.offers("SIZE"):
-        commands = re.sub(rb" SIZE=\d+", b"", commands, count=1)
-    if not session.offers("8BITMIME"):
-        commands = commands.replace(b" BODY=8BITMIME", b"", 1)
-    return commands
+    return after.message_id, fit_options(commands, session)
 
 
 async def _replies(session: SmtpSession, count: int) -> list[Reply]:
@@ -279,7 +243,7 @@ async def _first_replies(session: SmtpSession, count: int) -> list[Reply]:
 
 async def _lock_step(session: SmtpSession, envelope: bytes, message: Outgoing) -> list[Reply]:
     """MAIL, RCPT and DATA one at a time, each waiting for its reply, for a server without PIPELINING."""
-    mail, rcpt, data = _fit(envelope, session).splitlines(keepends=True)[:3]
+    mail, rcpt, data = fit_options(envelope, session).splitlines(keepends=True)[:3]
     session.write(mail)
     replies = await _first_replies(session, 1)
     if replies[-1].code != 250:
@@ -293,7 +257,7 @@ async def _lock_step(session: SmtpSession, envelope: bytes, message: Outgoing) -
     return replies
 
 
-async def _check_envelope(session: SmtpSession, replies: list[Reply], address: str) -> None:
+async def _checkenvelope_commands(session: SmtpSession, replies: list[Reply], address: str) -> None:
     """Raise for the first refusal among MAIL, RCPT and DATA; return when DATA may carry the body."""
     mail, *rest = replies
     if mail.code != 250:
@@ -330,16 +294,6 @@ async def _end_refused(session: SmtpSession, replies: list[Reply]) -> None:
         return
     if reply.code != 250:
         session.abort()
-
-
-def _address(address: str, recipient: str, *, sender: bool) -> bytes:
-    if "@" in address and not _UNSENDABLE.search(address):
-        return address.encode("utf-8")
-    problem = (f"{redact(address)} cannot be used in SMTP: "
-               "it needs an @ and no spaces, <> or control characters")
-    if sender:
-        raise SessionFailure(problem + "; check [newsletter] from_address", recipient=redact(recipient))
-    raise PermanentFailure(problem, recipient=redact(recipient))
 
 
 def _refusal(code: int, text: str, address: str, what: str) -> DeliveryError:

@@ -8,6 +8,14 @@ measured in this same run), `newsletter send --dry-run --json`, and the real `ne
 process whose CPU time and peak RSS come from the kernel (wait4). The sink's counter, sampled every second,
 gives the sustained rate (the slowest 10 s); at the end it must agree with the ledger, or the run fails.
 `--dir DIR --reuse` runs again on the subscribers a first `--dir DIR` run imported, skipping the import.
+
+`--rtt-ms 0,20,40` measures the send through a proxy that delays each direction by half the given round
+trip (`delay_proxy.py`), for each value: the naive loop, `newsletter send` against an smtp-sink that
+does not announce PIPELINING (the lock-step dialogue of before issue #16) and one that does, and a
+raw-asyncio pipelined client (`pipelined_client.py`), all in the same run. Rates come from the ledger's
+first and last outcome times (the raw client times itself), so process start-up is not counted.
+`--database-url` runs the send on another database (PostgreSQL) and adds the ledger's statements per
+message and the database server's CPU per message; `--senders 2` runs two `newsletter send` at once.
 """
 
 from __future__ import annotations
@@ -73,18 +81,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--subscribers", type=int, default=100_000, help="confirmed subscribers (default 100,000)")
-    parser.add_argument("--baseline", type=int, default=300, help="messages the naive loop sends (default 300)")
+    parser.add_argument("--subscribers", type=int, help="confirmed subscribers (default 100,000; 2,000 with --rtt-ms)")
+    parser.add_argument("--baseline", type=int, help="messages the naive loop sends (default 300; 50 with --rtt-ms)")
+    parser.add_argument("--rtt-ms", help="round trips to measure through the delaying proxy, e.g. 0,20,40")
+    parser.add_argument("--database-url", help="with --rtt-ms: the database to send on (default: SQLite in the folder)")
+    parser.add_argument("--senders", type=int, default=1, help="with --rtt-ms: `newsletter send` processes at once")
+    parser.add_argument("--pipelined-only", action="store_true", help="with --rtt-ms: skip the lock-step send")
     parser.add_argument("--workers", type=int, default=4, help="smtp.connections / send --workers (default 4)")
-    parser.add_argument("--batch-size", type=int, default=200, help="delivery.batch_size (default 200)")
+    parser.add_argument("--batch-size", type=int, help="delivery.batch_size (default 200; 50 with --rtt-ms, so "
+                        "that every connection has rows of a small send)")
     parser.add_argument("--dir", help="work in this folder (kept) instead of a temporary one")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--reuse", action="store_true",
                         help="with --dir: keep the subscribers a previous run imported; forget the week's issue")
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    rtt = options.rtt_ms is not None
+    options.subscribers = options.subscribers or (2_000 if rtt else 100_000)
+    options.baseline = options.baseline or (50 if rtt else 300)
+    options.batch_size = options.batch_size or (50 if rtt else 200)
+    return options
 
 
 def _bench(options: argparse.Namespace, folder: Path) -> int:
+    if options.rtt_ms is not None:
+        from round_trips import bench_round_trips
+
+        return bench_round_trips(options, folder)
     port = free_port()
     config = _write_config(folder, port, options.workers, options.batch_size)
     code = subprocess.run([sys.executable, "-c", "import newsletter; print(newsletter.__file__)"], cwd=folder,
@@ -130,7 +152,8 @@ def _bench(options: argparse.Namespace, folder: Path) -> int:
     return 0
 
 
-def _write_config(folder: Path, port: int, workers: int, batch_size: int) -> Path:
+def _write_config(folder: Path, port: int, workers: int, batch_size: int,
+                  database_url: str = "sqlite:///newsletter.db") -> Path:
     path = folder / "newsletter.toml"
     path.write_text(
         "[newsletter]\n"
@@ -140,7 +163,7 @@ def _write_config(folder: Path, port: int, workers: int, batch_size: int) -> Pat
         "[web]\n"
         'base_url = "https://news.example.org"\n'
         "[database]\n"
-        'url = "sqlite:///newsletter.db"\n'
+        f'url = "{database_url}"\n'
         "[delivery]\n"
         'transport = "smtp"\n'
         f"batch_size = {batch_size}\n"

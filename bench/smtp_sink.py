@@ -17,16 +17,18 @@ WINDOW = 10  # seconds over which the sustained (lowest) rate is measured
 
 
 @contextmanager
-def smtp_sink(folder: Path, port: int) -> Iterator[Path]:
-    """smtp-sink on 127.0.0.1:`port`, its running counters (-c) written to a file this yields."""
+def smtp_sink(folder: Path, port: int, *, pipelining: bool = True) -> Iterator[Path]:
+    """smtp-sink on 127.0.0.1:`port`, its running counters (-c) written to a file this yields; without
+    `pipelining` it does not announce PIPELINING (-p), so clients talk to it in lock-step."""
     binary = shutil.which(SINK) or f"/usr/sbin/{SINK}"
     if not Path(binary).exists():
         raise SystemExit("smtp-sink is missing: install the Debian package postfix (apt-get install postfix)")
     # As root smtp-sink insists on dropping its privileges (-u).
     user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    counters = folder / "smtp-sink.out"
+    counters = folder / f"smtp-sink-{port}.out"
+    options = [] if pipelining else ["-p"]
     with counters.open("wb") as out:
-        sink = subprocess.Popen([binary, "-c", *user, f"127.0.0.1:{port}", "256"], stdout=out,
+        sink = subprocess.Popen([binary, "-c", *options, *user, f"127.0.0.1:{port}", "256"], stdout=out,
                                 stderr=subprocess.STDOUT)
     try:
         _await_port(port)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 import time
@@ -277,6 +278,7 @@ class Sender:
         people = await self._patient(lambda: self._recipients.lookup([c.subscriber_id for c in claims]),
                                      "looking up the batch's recipients")
         written: Written | None = None  # this worker's last outcome, on its way into the database
+        ahead: Outgoing | None = None  # the next message, built a step early so the transport can begin it
         try:
             for index, claim in enumerate(claims):
                 if self._stopping():
@@ -290,8 +292,12 @@ class Sender:
                                                                 reason="no longer subscribed when its turn came"))
                     continue
                 began = next(self._events)
+                message = ahead if ahead is not None and ahead.message_id == self._message_id(person) else \
+                    self._message(person)
+                upcoming = people.get(claims[index + 1].subscriber_id) if index + 1 < len(claims) else None
+                ahead = self._message(upcoming) if upcoming is not None else None
                 try:
-                    await self._send_one(claim, person, ready=written)
+                    await self._transport.send(dataclasses.replace(message, ready=written, following=ahead))
                 except RelayRefusal as refusal:
                     self._give_up(f"{refusal.reason}; {_LEFT_FOR_LATER}: check [smtp] host, username and "
                                   "NEWSLETTER_SMTP_PASSWORD, and that the relay accepts [newsletter] from_address")
@@ -311,13 +317,15 @@ class Sender:
             if written is not None:
                 await written  # the batch's last outcome is in before this worker claims again
 
-    async def _send_one(self, claim: Claim, person: Recipient, *, ready: Written | None) -> None:
+    def _message(self, person: Recipient) -> Outgoing:
         data = self._template.personalise(person)
         if self._sign is not None:
             data = self._sign(data)  # DKIM: its header lines are folded, so none starts with "."
-        await self._transport.send(Outgoing(person.envelope_sender or self._from, person.address, data,
-                                            self._template.message_id(person.subscriber_id), dot_stuffed=True,
-                                            ready=ready))
+        return Outgoing(person.envelope_sender or self._from, person.address, data, self._message_id(person),
+                        dot_stuffed=True)
+
+    def _message_id(self, person: Recipient) -> str:
+        return self._template.message_id(person.subscriber_id)
 
     def _refused(self, claim: Claim, error: DeliveryError) -> Outcome:
         # error.reason and error.recipient come redacted from the transport.

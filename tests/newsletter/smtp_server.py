@@ -61,10 +61,13 @@ class Faults:
 class SmtpServer:
     """An in-process aiosmtpd server; STARTTLS when given `tls_context`, TLS from the start with
     `implicit_tls`, AUTH (PLAIN/LOGIN, allowed without TLS) checked against `logins`, and SMTPUTF8
-    (non-ASCII addresses) only when `smtputf8` is set."""
+    (non-ASCII addresses) only when `smtputf8` is set. It announces PIPELINING (RFC 2920) unless
+    `pipelining` is False; aiosmtpd reads commands in order either way, so a client may pipeline.
+    `reads` keeps the client's bytes as each read of the socket returned them: commands written
+    together (pipelined) arrive in one read, commands sent in lock-step in one read each."""
 
     def __init__(self, *, tls_context: ssl.SSLContext | None = None, implicit_tls: bool = False,
-                 logins: dict[str, str] | None = None, smtputf8: bool = False) -> None:
+                 logins: dict[str, str] | None = None, smtputf8: bool = False, pipelining: bool = True) -> None:
         self.faults = Faults()
         self.received: list[Received] = []
         self.on_received: Callable[[Received], None] | None = None
@@ -75,6 +78,8 @@ class SmtpServer:
         self._implicit_tls = implicit_tls
         self._logins = logins or {}
         self._smtputf8 = smtputf8
+        self.pipelining = pipelining
+        self.reads: list[bytes] = []
         self._server: asyncio.Server | None = None
         self._sessions: set[_Session] = set()
         self._stopping = asyncio.Event()
@@ -106,11 +111,15 @@ class SmtpServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for session in list(self._sessions):
-            session.hang_up()
+        self.hang_up()
         # Let connection_lost and the cancelled session tasks run to their end.
         await _wait_for(lambda: not self._sessions, 1.0)
         await asyncio.sleep(0)
+
+    def hang_up(self) -> None:
+        """Cut every open connection, as a server does to clients idle too long."""
+        for session in list(self._sessions):
+            session.hang_up()
 
     async def wait_until_idle(self, timeout: float = 5.0) -> bool:
         """Wait for every client to hang up; whether they all did."""
@@ -165,6 +174,10 @@ class _Session(SMTP):
         self._owner._sessions.add(self)
         super().connection_made(transport)
 
+    def data_received(self, data: bytes) -> None:
+        self._owner.reads.append(data)
+        super().data_received(data)
+
     def connection_lost(self, error: Exception | None) -> None:
         self._owner._sessions.discard(self)
         super().connection_lost(error)
@@ -193,6 +206,13 @@ class _Handler:
         self._owner = owner
         self._connection = connection
         self._accepted = 0
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self._owner.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           options: list[str]) -> str:

@@ -42,6 +42,10 @@ class Outgoing:
     outcome, so that write overlaps this message's first steps and still comes before its acceptance.
     A transport may `start` it early (SMTP does before DATA, so it is usually done by the time the body
     goes out). If it raises, the message is not sent and the error goes to the caller.
+
+    `following`, when given, is the message the caller will send next, right after this one returns: a
+    transport may begin it early (SMTP with PIPELINING writes its MAIL, RCPT and DATA behind this one's
+    final "."), never accept it early. If it is not sent after all, the transport drops what it began.
     """
 
     sender: str  # envelope MAIL FROM
@@ -50,6 +54,7 @@ class Outgoing:
     message_id: str  # e.g. "<2026-W47.42.ab12@example.org>", for file names and logs
     dot_stuffed: bool = False
     ready: Ready | None = field(default=None, compare=False)
+    following: Outgoing | None = field(default=None, compare=False)
 
 
 class Transport(Protocol):

@@ -44,6 +44,9 @@ async def test_one_connection_records_each_acceptance_before_the_next_message_le
     await send.run(server, Policy(workers=1, batch_size=10))
     assert len(behind) == 24
     assert set(behind) == {0}
+    # With the next message's MAIL, RCPT and DATA pipelined behind each message's end (the server offers
+    # PIPELINING), as a relay such as Postfix does.
+    assert any(b"\r\n.\r\nMAIL FROM:<" in read for read in server.reads)
 
 
 async def test_with_several_connections_at_most_one_acceptance_per_connection_is_unrecorded(

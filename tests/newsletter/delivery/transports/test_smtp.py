@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -43,8 +43,29 @@ def transport_for(server: SmtpServer, **changes: Any) -> SmtpTransport:
     return SmtpTransport(settings(server, **changes), local_hostname="client.example.org")
 
 
-def message(recipient: str, data: bytes = MESSAGE, *, stuffed: bool = False) -> Outgoing:
-    return Outgoing(SENDER, recipient, data, f"<2026-W47.{recipient}>", dot_stuffed=stuffed)
+def message(recipient: str, data: bytes = MESSAGE, *, stuffed: bool = False, following: str = "") -> Outgoing:
+    return Outgoing(SENDER, recipient, data, f"<2026-W47.{recipient}>", dot_stuffed=stuffed,
+                    following=message(following) if following else None)
+
+
+async def send_in_a_row(transport: SmtpTransport, recipients: list[str]) -> list[BaseException | None]:
+    """One after another, each naming the next as `following`, as the sender does; each one's outcome."""
+    outcomes: list[BaseException | None] = []
+    for index, recipient in enumerate(recipients):
+        after = recipients[index + 1] if index + 1 < len(recipients) else ""
+        try:
+            await transport.send(message(recipient, following=after))
+        except (PermanentFailure, TemporaryFailure) as failure:
+            outcomes.append(failure)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+def read_holding(server: SmtpServer, command: bytes) -> bytes:
+    """The one read of the client's bytes, as the server's socket returned it, that holds `command`."""
+    [found] = [read for read in server.reads if command in read]
+    return found
 
 
 async def send_all(transport: SmtpTransport, recipients: list[str]) -> None:
@@ -414,6 +435,252 @@ async def test_a_non_ascii_address_goes_out_with_smtputf8_when_the_server_offers
 
     [received] = server.received
     assert (received.recipients, received.mail_options[0]) == (("élodie@exemple.fr",), "SMTPUTF8")
+
+
+# Pipelining (RFC 2920)
+
+
+async def test_with_pipelining_mail_rcpt_and_data_leave_in_one_write(smtp_server: SmtpServer) -> None:
+    transport = transport_for(smtp_server)
+
+    await transport.send(message("reader@example.org"))
+    await transport.close()
+
+    assert b"RCPT TO:<reader@example.org>\r\nDATA\r\n" in read_holding(smtp_server, b"MAIL FROM:")
+    assert smtp_server.recipients() == {"reader@example.org": 1}
+
+
+async def test_a_server_without_pipelining_gets_one_command_at_a_time() -> None:
+    async with SmtpServer(pipelining=False) as server:
+        transport = transport_for(server)
+        await send_in_a_row(transport, ["one@example.org", "two@example.org"])
+        await transport.close()
+
+    commands = [read for read in server.reads if read.startswith((b"MAIL", b"RCPT", b"DATA"))]
+    assert len(commands) == 6
+    assert all(read.count(b"\r\n") == 1 for read in commands)
+    assert server.recipients() == {"one@example.org": 1, "two@example.org": 1}
+
+
+async def test_the_next_message_begins_in_the_same_write_as_the_end_of_the_one_before(
+    smtp_server: SmtpServer,
+) -> None:
+    transport = transport_for(smtp_server)
+
+    outcomes = await send_in_a_row(transport, ["one@example.org", "two@example.org", "three@example.org"])
+    await transport.close()
+
+    assert outcomes == [None, None, None]
+    end_of_one = read_holding(smtp_server, b"RCPT TO:<two@example.org>")
+    assert end_of_one.startswith(b"From: Weekly Lessons")
+    assert b"a line with a . inside\r\n.\r\nMAIL FROM:<letters@news.example.org>" in end_of_one
+    assert end_of_one.endswith(b"RCPT TO:<two@example.org>\r\nDATA\r\n")
+    assert [(received.recipients, received.connection, received.data) for received in smtp_server.received] == [
+        (("one@example.org",), 1, MESSAGE), (("two@example.org",), 1, MESSAGE), (("three@example.org",), 1, MESSAGE),
+    ]
+
+
+async def test_a_550_on_the_second_of_three_rcpts_fails_only_that_recipient_and_the_rest_go_through(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.faults.rcpt["two@example.org"] = "550 5.1.1 No such user here"
+    transport = transport_for(smtp_server)
+
+    outcomes = await send_in_a_row(transport, ["one@example.org", "two@example.org", "three@example.org"])
+    await transport.close()
+
+    assert outcomes[0] is None
+    assert outcomes[2] is None
+    assert isinstance(outcomes[1], PermanentFailure)
+    assert outcomes[1].code == 550
+    assert "refused the recipient" in str(outcomes[1])
+    # The refused RCPT and the DATA behind it (503 from the server) were read as theirs: the third message
+    # goes on the same connection, in step.
+    assert [(received.recipients, received.connection) for received in smtp_server.received] == [
+        (("one@example.org",), 1), (("three@example.org",), 1),
+    ]
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "lock-step"])
+async def test_a_421_in_the_middle_of_a_group_defers_that_message_and_the_next_reconnects(
+    pipelining: bool,
+) -> None:
+    async with SmtpServer(pipelining=pipelining) as server:
+        server.faults.rcpt["two@example.org"] = "421 4.3.2 Shutting down"
+        transport = transport_for(server)
+        outcomes = await send_in_a_row(transport, ["one@example.org", "two@example.org", "three@example.org"])
+        await transport.close()
+
+    assert outcomes[0] is None
+    assert outcomes[2] is None
+    assert type(outcomes[1]) is TemporaryFailure
+    assert outcomes[1].code == 421
+    assert [(received.recipients, received.connection) for received in server.received] == [
+        (("one@example.org",), 1), (("three@example.org",), 2),
+    ]
+
+
+async def test_a_connection_dropped_after_354_defers_that_message_and_loses_the_one_begun_behind_it_to_nobody(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.faults.drop_in_data.add("two@example.org")
+    transport = transport_for(smtp_server)
+
+    outcomes = await send_in_a_row(transport, ["one@example.org", "two@example.org", "three@example.org"])
+    await transport.close()
+
+    assert outcomes[0] is None
+    assert outcomes[2] is None
+    assert type(outcomes[1]) is TemporaryFailure
+    assert "may be sent again" in str(outcomes[1])
+    # three's MAIL, RCPT and DATA went behind two's "." on the cut connection; it is sent on a new one.
+    begun, sent = [read for read in smtp_server.reads if b"RCPT TO:<three@example.org>" in read]
+    assert b"\r\n.\r\nMAIL FROM:" in begun
+    assert sent.startswith(b"MAIL FROM:")
+    assert [(received.recipients, received.connection) for received in smtp_server.received] == [
+        (("one@example.org",), 1), (("three@example.org",), 2),
+    ]
+
+
+async def test_a_refused_message_leaves_the_one_begun_behind_it_in_step_on_the_same_connection(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.faults.data["one@example.org"] = "554 5.7.1 Message rejected as spam"
+    transport = transport_for(smtp_server)
+
+    outcomes = await send_in_a_row(transport, ["one@example.org", "two@example.org"])
+    await transport.close()
+
+    assert isinstance(outcomes[0], PermanentFailure)
+    assert outcomes[0].code == 554
+    assert outcomes[1] is None
+    assert [(received.recipients, received.connection) for received in smtp_server.received] == [
+        (("two@example.org",), 1),
+    ]
+
+
+async def test_a_421_to_a_messages_end_defers_it_and_the_one_begun_behind_it_goes_on_a_new_connection(
+    smtp_server: SmtpServer,
+) -> None:
+    smtp_server.faults.data["one@example.org"] = "421 4.3.2 Shutting down"
+    transport = transport_for(smtp_server)
+
+    outcomes = await send_in_a_row(transport, ["one@example.org", "two@example.org"])
+    await transport.close()
+
+    assert type(outcomes[0]) is TemporaryFailure
+    assert outcomes[0].code == 421
+    assert outcomes[1] is None
+    assert [(received.recipients, received.connection) for received in smtp_server.received] == [
+        (("two@example.org",), 2),
+    ]
+
+
+async def test_a_message_begun_but_never_sent_is_dropped_with_its_connection_and_never_delivered(
+    smtp_server: SmtpServer,
+) -> None:
+    transport = transport_for(smtp_server, connections=1)
+
+    await transport.send(message("one@example.org", following="skipped@example.org"))
+    await transport.send(message("other@example.org"))  # the sender moved on: skipped was not sent
+    await transport.close()
+
+    assert b"RCPT TO:<skipped@example.org>" in read_holding(smtp_server, b"RCPT TO:<skipped@example.org>")
+    assert [(received.recipients, received.connection) for received in smtp_server.received] == [
+        (("one@example.org",), 1), (("other@example.org",), 2),
+    ]
+
+
+class OutcomeWrite:
+    """A `Ready` the test finishes by hand: the previous outcome's write, still under way."""
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return asyncio.shield(self.future).__await__()
+
+
+async def wait_for_bytes(server: SmtpServer, data: bytes) -> bool:
+    for _ in range(500):
+        if data in b"".join(server.reads):
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "lock-step"])
+async def test_the_body_may_go_before_the_previous_outcome_is_written_but_never_the_final_dot(
+    pipelining: bool,
+) -> None:
+    async with SmtpServer(pipelining=pipelining) as server:
+        transport = transport_for(server)
+        write = OutcomeWrite()
+        sending = asyncio.create_task(transport.send(dataclasses.replace(message("one@example.org"), ready=write)))
+        assert await wait_for_bytes(server, b"a line with a . inside\r\n")
+
+        assert write.started
+        assert server.received == []  # the server has the body, not the ".": nothing is accepted yet
+        write.future.set_result(None)
+        await sending
+        await transport.close()
+
+    assert server.recipients() == {"one@example.org": 1}
+
+
+async def test_a_previous_outcome_that_cannot_be_written_stops_the_message_before_its_final_dot(
+    smtp_server: SmtpServer,
+) -> None:
+    transport = transport_for(smtp_server)
+    write = OutcomeWrite()
+    sending = asyncio.create_task(transport.send(dataclasses.replace(message("one@example.org"), ready=write)))
+    assert await wait_for_bytes(smtp_server, b"a line with a . inside\r\n")
+
+    write.future.set_exception(RuntimeError("the database went away"))
+    with pytest.raises(RuntimeError, match="the database went away"):
+        await sending
+    await transport.send(message("two@example.org"))
+    await transport.close()
+
+    assert smtp_server.recipients() == {"two@example.org": 1}
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["begun-behind-the-last-message", "lock-step"])
+async def test_a_connection_the_server_closed_while_idle_is_replaced_without_deferring_the_message(
+    pipelining: bool,
+) -> None:
+    async with SmtpServer(pipelining=pipelining) as server:
+        transport = transport_for(server)
+        await transport.send(message("one@example.org", following="two@example.org"))
+        server.hang_up()  # an idle time-out on the server's side
+        assert await server.wait_until_idle()
+        await transport.send(message("two@example.org"))
+        await transport.close()
+
+    assert [(received.recipients, received.connection) for received in server.received] == [
+        (("one@example.org",), 1), (("two@example.org",), 2),
+    ]
+
+
+async def test_each_concurrent_caller_finds_the_connection_begun_for_its_next_message(
+    smtp_server: SmtpServer,
+) -> None:
+    transport = transport_for(smtp_server, connections=3)
+    rows = [[f"worker{w}.reader{n}@example.org" for n in range(10)] for w in range(3)]
+
+    outcomes = await asyncio.gather(*(send_in_a_row(transport, row) for row in rows))
+    await transport.close()
+
+    assert outcomes == [[None] * 10] * 3
+    assert smtp_server.connections == 3  # nothing begun was dropped, so no connection was opened again
+    assert smtp_server.recipients() == dict.fromkeys([address for row in rows for address in row], 1)
 
 
 # Security and login

@@ -19,7 +19,10 @@ PREFLIGHT_SECONDS = 600
 
 def origin_of(url: str) -> str | None:
     """"scheme://host[:port]" of an http(s) URL, lowercased; None for anything else."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "http://[", a bracket with no address in it: a visitor's Referer may say anything
+        return None
     if parts.scheme not in {"http", "https"} or not parts.netloc or "@" in parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}".lower()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
@@ -69,8 +69,8 @@ def test_a_form_whose_browser_names_the_page_only_by_referer_is_accepted(site: T
 
 @pytest.mark.parametrize("headers", [{"Origin": ELSEWHERE}, {"Referer": ELSEWHERE + "/page.html"},
                                      {"Origin": "https://www.example.org.elsewhere.example.net"},
-                                     {"Origin": "http://www.example.org"}],
-                         ids=["origin", "referer", "suffix", "other-scheme"])
+                                     {"Origin": "http://www.example.org"}, {"Referer": "http://["}],
+                         ids=["origin", "referer", "suffix", "other-scheme", "unreadable-referer"])
 def test_a_form_from_any_other_origin_is_refused_and_keeps_nothing(site: TestClient, engine: Engine,
                                                                    headers: dict[str, str]) -> None:
     token, token_headers = token_from(site, headers.get("Origin", ELSEWHERE))
@@ -119,8 +119,15 @@ def test_json_from_an_allowed_origin_gets_cors_headers_and_a_preflight(site: Tes
     assert queued(engine) == 1
 
 
+@pytest.mark.parametrize("url", ["http://[", "https://[::1", "https://[not-an-address]/thanks", "https://]"])
+def test_a_url_the_parser_cannot_read_has_no_origin(url: str) -> None:
+    assert origin_of(url) is None
+    assert Origins(frozenset({PUBLISHER})).thank_you(url) is None
+
+
 @given(st.text(max_size=80) | st.builds(lambda rest: PUBLISHER + rest, st.text(max_size=40))
        | st.builds(lambda rest: "https://" + rest, st.text(max_size=40)))
+@example("https://[")  # found by this test: urlsplit's ValueError escaped
 def test_a_thank_you_url_is_kept_only_when_it_is_a_plain_url_on_an_allowed_origin(url: str) -> None:
     kept = Origins(frozenset({PUBLISHER})).thank_you(url)
     if kept is not None:

@@ -382,3 +382,38 @@ def test_a_readers_rows_are_found_by_index_not_by_reading_the_whole_ledger(sqlit
             plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
             assert "INDEX ix_deliveries_subscriber_id" in plan, (statement, plan)
     engine.dispose()
+
+
+def test_a_late_outcome_changes_only_that_readers_sent_row_of_that_issue(
+        sessions: sessionmaker[Session], excerpts: list[Excerpt]) -> None:
+    w47 = open_week(sessions, W47, excerpts, subscriber_ids(1, 2, 3))
+    w48 = open_week(sessions, W48, excerpts, subscriber_ids(1, 2, 3))
+    for issue_id in (w47, w48):
+        rows = claim(sessions, issue_id, limit=3)
+        record(sessions, [Outcome(rows[0].delivery_id, State.SENT), Outcome(rows[1].delivery_id, State.SENT),
+                          Outcome(rows[2].delivery_id, State.FAILED, 550, "refused")])
+    later = NOW + timedelta(hours=3)
+
+    def late(issue_id: int, subscriber_id: int, state: DeliveryState, reason: str) -> bool:
+        with sessions.begin() as session:
+            return ledger.record_late(session, issue_id, subscriber_id, state, reason, later)
+
+    def states(issue_id: int) -> dict[int, tuple[str, str | None, datetime | None]]:
+        with sessions() as session:
+            found = session.query(DeliveryRow).filter(DeliveryRow.issue_id == issue_id)
+            return {r.subscriber_id: (r.state.value, r.reason, r.finished_at and as_utc(r.finished_at))
+                    for r in found}
+
+    assert late(w47, 1, State.BOUNCED, "550 5.1.1 r***@example.com: no such user")
+    assert not late(w47, 1, State.BOUNCED, "the same bounce again")  # already bounced: no change
+    assert not late(w47, 3, State.BOUNCED, "a bounce of a message that was refused")  # failed stays failed
+    assert late(w47, 1, State.COMPLAINED, "reported as spam")  # a bounced row can still be complained of
+    assert not late(w47, 4, State.COMPLAINED, "a reader this issue never had")
+    after_w47 = states(w47)
+    assert after_w47[1] == ("complained", "reported as spam", later)
+    assert after_w47[2][0] == "sent"
+    assert after_w47[3] == ("failed", "refused", NOW)
+    assert {reader: state for reader, (state, _, _) in states(w48).items()} == {
+        1: "sent", 2: "sent", 3: "failed"}  # another issue: untouched
+    with sessions.begin() as session, pytest.raises(ValueError, match="sent is not a late outcome"):
+        ledger.record_late(session, w47, 2, State.SENT, "not late", later)

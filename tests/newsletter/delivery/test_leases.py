@@ -76,6 +76,17 @@ def test_rows_of_an_owner_named_gone_are_taken_at_once_whatever_their_lease(send
     assert holdings(send) == {str(HERE): 3}
 
 
+def test_taking_over_a_dead_owners_rows_still_takes_the_rows_whose_lease_ran_out(send: Send) -> None:
+    dead = Owner(HERE.host, 99_999_999, HERE.stamp)
+    lapsed = claim_as(send, ELSEWHERE, limit=2, lease=10)
+    held = claim_as(send, dead, limit=2, lease=300)
+    live = claim_as(send, Owner("third-host.example", 7, "boot-3-1"), limit=2, lease=300)
+    taken = claim_as(send, HERE, limit=20, now=NOW + timedelta(seconds=60), takeover=(str(dead),))
+    assert set(lapsed) | set(held) <= set(taken)
+    assert set(live).isdisjoint(taken)  # a live owner's lease has not run out
+    assert len(taken) == 20 - len(live)
+
+
 def test_a_renewal_extends_only_the_rows_the_owner_still_holds(send: Send) -> None:
     held = claim_as(send, HERE, limit=4, lease=10)
     with send.sessions.begin() as session:
@@ -92,9 +103,9 @@ def test_a_renewal_extends_only_the_rows_the_owner_still_holds(send: Send) -> No
 
 async def test_two_senders_of_one_issue_never_take_each_others_rows_however_long_a_batch_takes(
         send: Send, server: SmtpServer) -> None:
-    # Each sender has 5 messages a second and a lease of half a second: every batch outlasts its lease.
-    policy = Policy(workers=1, batch_size=5, lease_seconds=0.5, linger_seconds=0)
-    first, second = smtp_transport(server, rate_per_second=5), smtp_transport(server, rate_per_second=5)
+    # Each sender has 3 messages a second and a lease of a second: every batch outlasts its lease.
+    policy = Policy(workers=1, batch_size=5, lease_seconds=1.0, linger_seconds=0)
+    first, second = smtp_transport(server, rate_per_second=3), smtp_transport(server, rate_per_second=3)
     try:
         await asyncio.gather(send.sender(first, policy, owner=HERE).run(send.issue_id),
                              send.sender(second, policy, owner=ELSEWHERE).run(send.issue_id))

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from newsletter.cli import cli
 from tests.conftest import EXAMPLES
+from tests.newsletter.cli.commands import run
 
 SAMPLES = [str(EXAMPLES / "pages"), str(EXAMPLES / "web"), str(EXAMPLES / "feed.xml"),
            str(EXAMPLES / "atom.xml")]
@@ -20,11 +21,6 @@ def config_file(tmp_path: Path, database_url: str) -> Path:
     path = tmp_path / "newsletter.toml"
     path.write_text(f'[database]\nurl = "{database_url}"\n')
     return path
-
-
-def run(runner: CliRunner, config_file: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(cli, ["--config", str(config_file), *args], env={"COLUMNS": "200"})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_init_creates_the_database_then_finds_it_up_to_date(runner: CliRunner, config_file: Path) -> None:

@@ -21,11 +21,10 @@ from newsletter.cli import cli
 from newsletter.config.settings import load
 from newsletter.db.schema import utcnow
 from newsletter.service.review_pages import ReviewPages
-from subscribers.addresses import parse
 from subscribers.pages import Pages
 from subscribers.side import Subscribers
-from subscribers.store import Consent
 from tests.conftest import EXAMPLES, write_config
+from tests.newsletter.cli.commands import add_readers, run
 from tests.newsletter.cli.test_issue import show
 
 WEEK = "2026-W47"
@@ -45,15 +44,8 @@ def config_file(tmp_path: Path, database_url: str, runner: CliRunner, engine: En
                                                .replace("The Lamp in the Kitchen", "The Lamp in the Hall"))
     for args in (["init"], ["ingest", str(EXAMPLES / "pages")], ["ingest", str(other_week)]):
         assert runner.invoke(cli, ["--config", str(path), *args]).exit_code == 0
-    side = Subscribers(load(path, environ={}), engine)
-    for address in READERS:
-        side.store.add_confirmed(parse(address), Consent("import", "test"))
+    add_readers(path, engine, READERS)
     return path
-
-
-def run(runner: CliRunner, config_file: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(cli, ["--config", str(config_file), *args], env={"COLUMNS": "200"})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def mail(config_file: Path, to: str) -> list[EmailMessage]:

@@ -13,12 +13,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from newsletter.cli import cli
-from newsletter.config.settings import load
 from newsletter.issues.tables import IssueRow
-from subscribers.addresses import parse
-from subscribers.side import Subscribers
-from subscribers.store import Consent
 from tests.conftest import EXAMPLES, write_config
+from tests.newsletter.cli.commands import add_readers, run
 
 READERS = [f"reader{n}@example.com" for n in range(3)]
 WEEK = "2026-W47"
@@ -28,20 +25,13 @@ def newsletter(tmp_path: Path, database_url: str, runner: CliRunner, engine: Eng
     path = write_config(tmp_path, database_url, review={"mode": mode})
     for args in (["init"], ["ingest", str(EXAMPLES / "pages")]):
         assert runner.invoke(cli, ["--config", str(path), *args]).exit_code == 0
-    side = Subscribers(load(path, environ={}), engine)
-    for address in READERS:
-        side.store.add_confirmed(parse(address), Consent("import", "test"))
+    add_readers(path, engine, READERS)
     return path
 
 
 @pytest.fixture
 def config_file(tmp_path: Path, database_url: str, runner: CliRunner, engine: Engine) -> Path:
     return newsletter(tmp_path, database_url, runner, engine)
-
-
-def run(runner: CliRunner, config_file: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(cli, ["--config", str(config_file), *args], env={"COLUMNS": "200"})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def sent(config_file: Path) -> int:

@@ -18,6 +18,7 @@ from subscribers.addresses import parse
 from subscribers.side import Subscribers
 from subscribers.store import Consent
 from tests.conftest import EXAMPLES, write_config
+from tests.newsletter.cli.commands import add_readers, run
 from tests.newsletter.smtp_server import SmtpServer
 
 READERS = [f"reader{n}@example.com" for n in range(6)]
@@ -29,15 +30,8 @@ def config_file(tmp_path: Path, database_url: str, runner: CliRunner, engine: En
     path = write_config(tmp_path, database_url)
     for args in (["init"], ["ingest", str(EXAMPLES / "pages")]):
         assert runner.invoke(cli, ["--config", str(path), *args]).exit_code == 0
-    side = Subscribers(load(path, environ={}), engine)
-    for address in READERS:
-        side.store.add_confirmed(parse(address), Consent("import", "test"))
+    add_readers(path, engine, READERS)
     return path
-
-
-def run(runner: CliRunner, config_file: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(cli, ["--config", str(config_file), *args], env={"COLUMNS": "200"})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def outbox(config_file: Path) -> list[Path]:

@@ -14,9 +14,9 @@ from newsletter.cli import cli
 from newsletter.config.settings import load
 from subscribers.addresses import parse
 from subscribers.side import Subscribers
-from subscribers.store import Consent
 from subscribers.tables import Status
 from tests.conftest import EXAMPLES, write_config
+from tests.newsletter.cli.commands import add_readers, run
 from tests.newsletter.smtp_server import SmtpServer
 
 READERS = [f"reader{n}@example.com" for n in range(6)]
@@ -32,15 +32,8 @@ def config_file(tmp_path: Path, database_url: str, runner: CliRunner, engine: En
                               "timeout": 5.0, "connections": 2})
     for args in (["init"], ["ingest", str(EXAMPLES / "pages")]):
         assert runner.invoke(cli, ["--config", str(path), *args]).exit_code == 0
-    side = Subscribers(load(path, environ={}), engine)
-    for address in READERS:
-        side.store.add_confirmed(parse(address), Consent("import", "test"))
+    add_readers(path, engine, READERS)
     return path
-
-
-def run(runner: CliRunner, config_file: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(cli, ["--config", str(config_file), *args], env={"COLUMNS": "200"})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_rows_deferred_for_later_are_normal_the_send_says_when_they_are_retried_and_exits_0(

@@ -21,6 +21,7 @@ from subscribers import consent_events, outbox, signups
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
+from subscribers.states import SUPPRESSION_FORM
 from subscribers.tables import SUPPRESSED, Status, SubscriberRow, as_utc, utcnow
 from subscribers.tokens import new_nonce
 
@@ -28,7 +29,6 @@ T = cast(Table, SubscriberRow.__table__)
 RESEND_AFTER = timedelta(hours=1)
 RESUBSCRIBE_AFTER = timedelta(days=30)
 _ATTEMPTS = 3
-SUPPRESSION_FORM = "suppression"  # the consent form of a row `subscribers suppress` made: no consent, no address
 # The sign-up's statements, built once: SQLAlchemy then reuses their compiled form on every call.
 _FIND = select(T.c.id, T.c.status, T.c.mailed_at, T.c.unsubscribed_at, T.c.bounced_at).where(
     T.c.blind_index == bindparam("index"))

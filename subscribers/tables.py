@@ -3,35 +3,16 @@ the transactional outbox."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db.schema import Base, as_utc, str_enum, utcnow
+from subscribers.states import SUPPRESSED, MailState, Status
 
 __all__ = ["SUPPRESSED", "ConsentEventRow", "KeyCheckRow", "MailState", "OutboxRow", "SignupRow", "Status",
            "SubscriberRow", "as_utc", "utcnow"]
-
-
-class Status(enum.StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    UNSUBSCRIBED = "unsubscribed"
-    BOUNCED = "bounced"
-    COMPLAINED = "complained"  # reported an issue as spam: suppressed like an unsubscribe
-
-
-SUPPRESSED = (Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED)
-
-
-class MailState(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"  # the subscriber confirmed, left or was erased before it went out
 
 
 class SubscriberRow(Base):

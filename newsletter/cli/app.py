@@ -7,6 +7,7 @@ not load them (see `lazy_group.py`).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from newsletter.config.settings import Config
+    from newsletter.db.reader import Reader
 
 
 class App:
@@ -54,6 +56,13 @@ class App:
 
         require_schema(self.engine)
         return sessions(self.engine)
+
+    def reading(self) -> AbstractContextManager[Reader]:
+        """A read-only transaction through the driver alone, for a command that only looks (`db/reader.py`):
+        no SQLAlchemy, checked as `sessions` is that `newsletter init` has set the database up."""
+        from newsletter.db.reader import reading
+
+        return reading(self.config.database_url)
 
     @cached_property
     def console(self) -> Console:

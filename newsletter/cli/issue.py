@@ -19,7 +19,7 @@ from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.cli.lazy_group import Lazy, LazyGroup
 from newsletter.db.schema import utcnow
 from newsletter.delivery import ledger
-from newsletter.issues import life
+from newsletter.issues import life, states
 from newsletter.issues import store as issues
 from newsletter.issues.tables import IssueState
 from newsletter.weeks import IsoWeek
@@ -81,7 +81,7 @@ def describe_issue(session: Session, week: IsoWeek) -> dict[str, Any]:
     found = issues.find(session, week)
     return {
         "week": str(week),
-        "state": life.describe(None if status is None else status.state),
+        "state": states.describe(None if status is None else status.state),
         "changed_by": status.changed_by if status else None,
         "changed_at": status.changed_at.isoformat() if status else None,
         "reason": status.reason if status else None,

@@ -4,14 +4,22 @@ SQLAlchemy's own message carries the statement and its parameters (excerpt text,
 addresses), and the driver's text for a refused statement can quote values too (PostgreSQL's DETAIL). So
 the line is built from the kind of failure: the driver's first line only for connection-level failures,
 which name no data, and otherwise the class of the error alone.
+
+The meaning is read from the driver's own error (`explain_driver`), so the commands that read through
+the driver without SQLAlchemy (`db/reader.py`) say the same lines; SQLAlchemy is only imported for
+typing here, as whoever passes one of its errors has loaded it already.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import URL
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from newsletter.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
+    from sqlalchemy.exc import SQLAlchemyError
 
 AGAIN = "run the command again"
 BUSY_SECONDS = 10  # the engine's busy_timeout: how long SQLite waited before it gave up
@@ -41,27 +49,47 @@ _SQLITE = {
 
 def explain(error: SQLAlchemyError, url: URL) -> DatabaseError:
     """The DatabaseError to show for `error`, raised while using the database at `url`."""
+    from sqlalchemy.exc import DBAPIError
+
     if not isinstance(error, DBAPIError) or error.orig is None:
         return DatabaseError(f"the database failed ({type(error).__name__}); {AGAIN}, and if it fails again "
                              "check database.url and that `newsletter init` has run")
-    first_line = (str(error.orig).strip().splitlines() or [""])[0]
-    if url.get_backend_name() == "sqlite":
+    where = Where(url.get_backend_name(), url.database, url.host, url.port)
+    return explain_driver(error.orig, where, invalidated=error.connection_invalidated)
+
+
+@dataclass(frozen=True)
+class Where:
+    """The database a failure happened on, as far as its line names it: no user, no password."""
+
+    backend: str  # "sqlite" or "postgresql"
+    database: str | None  # SQLite's file
+    host: str | None
+    port: int | None
+
+
+def explain_driver(orig: BaseException, where: Where, *, invalidated: bool = False) -> DatabaseError:
+    """The DatabaseError to show for the driver's own error `orig` (sqlite3's or psycopg's)."""
+    first_line = (str(orig).strip().splitlines() or [""])[0]
+    if where.backend == "sqlite":
         for known, meaning in _SQLITE.items():
             if known in first_line.lower():
-                return DatabaseError(meaning.format(path=url.database))
-    elif error.connection_invalidated or _cannot_connect(error):
-        reason = first_line.rpartition(": ")[2] or type(error.orig).__name__
-        return DatabaseError(f"cannot reach the PostgreSQL server at {url.host or 'localhost'}:{url.port or 5432} "
-                             f"({_short(reason)}): check that it is running and that database.url is right, "
-                             f"then {AGAIN}")
-    kind = type(error.orig).__name__
+                return DatabaseError(meaning.format(path=where.database))
+    elif invalidated or _cannot_connect(orig):
+        reason = first_line.rpartition(": ")[2] or type(orig).__name__
+        return DatabaseError(f"cannot reach the PostgreSQL server at {where.host or 'localhost'}:"
+                             f"{where.port or 5432} ({_short(reason)}): check that it is running and that "
+                             f"database.url is right, then {AGAIN}")
+    kind = type(orig).__name__
     return DatabaseError(f"the database refused an operation ({kind}); {AGAIN}, and if it fails again check "
                          "that `newsletter init` has run with this version")
 
 
-def _cannot_connect(error: DBAPIError) -> bool:
-    text = str(error.orig).lower()
-    return isinstance(error, OperationalError) and any(sign in text for sign in _UNREACHABLE)
+def _cannot_connect(orig: BaseException) -> bool:
+    """Whether the driver says the server could not be reached (DB-API's OperationalError, by name, so
+    that neither driver has to be imported to ask)."""
+    operational = any(kind.__name__ == "OperationalError" for kind in type(orig).__mro__)
+    return operational and any(sign in str(orig).lower() for sign in _UNREACHABLE)
 
 
 def _short(reason: str) -> str:

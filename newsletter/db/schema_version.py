@@ -4,6 +4,8 @@ Every command that opens the database asks this once, so it must be cheap: impor
 CPU than most commands spend on their work. Alembic is for changing the schema (`migrate.py`, run by
 `newsletter init`); here the revisions are read from the migration files' own `revision = "..."` lines
 and the database's from Alembic's `alembic_version` table. A test checks both agree with Alembic's view.
+SQLAlchemy is imported by the two functions that take an engine, so that the commands that read through
+the driver alone (`db/reader.py`) can ask the same question (`require_revision`) without it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, exc, inspect, text
-
-from newsletter.db.engine import sqlite_file
 from newsletter.db.failures import explain
 from newsletter.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 _REVISION = re.compile(r'^revision = "([^"]+)"$', re.MULTILINE)
@@ -50,6 +53,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The schema the database is at (None when it has none); a failure is one DatabaseError line."""
+    from sqlalchemy import exc, inspect, text
+
     try:
         with engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
@@ -74,10 +79,20 @@ def require_schema(engine: Engine) -> None:
 
     A SQLite file that does not exist is not created here: only `newsletter init` makes one.
     """
-    path = sqlite_file(engine)
+    from newsletter.db.engine import sqlite_file
+
+    require_file(sqlite_file(engine))
+    require_revision(current_revision(engine))
+
+
+def require_file(path: Path | None) -> None:
+    """Stop when the SQLite file `path` (None: not SQLite, or in memory) does not exist."""
     if path is not None and not path.exists():
         raise DatabaseError(f"there is no database at {path}: run `newsletter init` to create it")
-    current = current_revision(engine)
+
+
+def require_revision(current: str | None) -> None:
+    """Stop unless `current` (the database's schema, None for none) is the one this version works with."""
     refuse_newer(current)
     if current != head_revision():
         found = "no schema" if current is None else f"schema {current}"

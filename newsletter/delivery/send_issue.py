@@ -23,10 +23,10 @@ from newsletter.delivery.tables import FINAL_STATES, DeliveryState
 from newsletter.delivery.tally import Tally
 from newsletter.delivery.transports.base import Transport
 from newsletter.errors import IssueStateError
-from newsletter.issues import life
+from newsletter.issues import life, states
 from newsletter.issues import store as issues
+from newsletter.issues.issue import Issue
 from newsletter.issues.prepare import PreparedIssue
-from newsletter.issues.store import Issue
 from newsletter.issues.tables import IssueState
 from newsletter.mail.dkim import DkimSigner
 from newsletter.weeks import IsoWeek
@@ -83,7 +83,8 @@ def start(sessions: sessionmaker[Session], prepared: PreparedIssue, recipients: 
         status = life.current(session, prepared.week)
         problem = life.why_not_sent(status, approval_needed)
         if problem is not None:
-            raise IssueStateError(str(prepared.week), life.describe(None if status is None else status.state), problem)
+            state = states.describe(None if status is None else status.state)
+            raise IssueStateError(str(prepared.week), state, problem)
         now = utcnow()
         issue, created = open_issue(session, prepared.week, prepared.subject, prepared.rendered.excerpts,
                                     recipients.confirmed_ids(), now)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from newsletter.delivery.tables import DeliveryState
+from newsletter.delivery.states import DeliveryState
 
 COMPLAINT_CEILING = 0.001  # warn above 0.1%: a third of the way to where filtering starts
 BOUNCE_CEILING = 0.03      # warn above 3%

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.db.schema import as_utc
 from newsletter.errors import IssueStateError
+from newsletter.issues.states import describe
 from newsletter.issues.tables import IssueEventRow, IssueState, IssueStateRow
 from newsletter.weeks import IsoWeek
 
@@ -90,10 +91,6 @@ def moves_of(session: Session, week: IsoWeek) -> list[IssueStatus]:
     """Every move of the week's issue, oldest first."""
     return [_status(row) for row in session.scalars(
         select(IssueEventRow).where(IssueEventRow.week == str(week)).order_by(IssueEventRow.id))]
-
-
-def describe(state: IssueState | None) -> str:
-    return "not drafted yet" if state is None else state.value
 
 
 def refusal(week: IsoWeek, status: IssueStatus | None, to: IssueState) -> str | None:

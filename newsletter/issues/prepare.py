@@ -13,10 +13,10 @@ from newsletter.issues import edits
 from newsletter.issues import store as issues
 from newsletter.issues.compose import MessageTemplate, compose
 from newsletter.issues.edits import EditorChoices
+from newsletter.issues.issue import Issue
 from newsletter.issues.note import read_note
 from newsletter.issues.render import RenderedIssue, render_issue
 from newsletter.issues.selection import Selection, select
-from newsletter.issues.store import Issue
 from newsletter.weeks import IsoWeek
 
 

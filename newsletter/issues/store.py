@@ -7,7 +7,6 @@ send the excerpts it started with. Rows leave this module as `Issue` values, nev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -17,18 +16,9 @@ from newsletter.content import store as excerpts
 from newsletter.content.excerpt import Excerpt
 from newsletter.db.insert_once import insert_once
 from newsletter.db.schema import as_utc
+from newsletter.issues.issue import Issue
 from newsletter.issues.tables import IssueExcerptRow, IssueRow
 from newsletter.weeks import IsoWeek
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One week's issue as the rest of the pipeline sees it."""
-
-    id: int
-    week: str
-    subject: str
-    created_at: datetime
 
 
 def _issue(row: IssueRow) -> Issue:

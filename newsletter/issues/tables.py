@@ -4,7 +4,6 @@ owns `issue_states` and `issue_events` (where an issue is in its life); `newslet
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -12,19 +11,9 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db.schema import Base, str_enum, utcnow
+from newsletter.issues.states import IssueState
 
-
-class IssueState(enum.StrEnum):
-    """Where a week's issue is in its life; no row at all means nothing has been decided yet."""
-
-    DRAFT = "draft"            # frozen and proofed; sent at the cron time in auto mode
-    APPROVED = "approved"      # a reviewer said yes
-    HELD = "held"              # a reviewer said not yet: nobody sends it until it is approved
-    SENDING = "sending"        # its send has started
-    PAUSED = "paused"          # its send was paused (by a person, or by itself); resume continues it
-    SENT = "sent"              # no row is left to send (deferred ones are retried)
-    CANCELLED = "cancelled"    # stopped for good; the unsent rows were skipped
-    SKIPPED = "skipped"        # no issue this week
+__all__ = ["IssueEditRow", "IssueEventRow", "IssueExcerptRow", "IssueRow", "IssueState", "IssueStateRow"]
 
 
 class IssueRow(Base):

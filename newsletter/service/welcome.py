@@ -16,8 +16,8 @@ from newsletter.delivery.tables import DeliveryState
 from newsletter.delivery.transports.base import Outgoing
 from newsletter.issues import life
 from newsletter.issues import store as issues
+from newsletter.issues.issue import Issue
 from newsletter.issues.prepare import PreparedIssue, prepare
-from newsletter.issues.store import Issue
 from newsletter.issues.tables import IssueState
 from newsletter.mail.dkim import DkimSigner
 from newsletter.weeks import IsoWeek

@@ -22,7 +22,7 @@ from newsletter.db.schema import utcnow
 from newsletter.delivery.transports.configured import make_transport
 from newsletter.errors import EditError
 from newsletter.issues import drafts
-from newsletter.issues.edits import EditorChoices
+from newsletter.issues.choices import EditorChoices
 from newsletter.issues.note import read_note
 from newsletter.issues.prepare import PreparedIssue
 from newsletter.service.proofs import ReviewLinks, dry_run, send_proofs

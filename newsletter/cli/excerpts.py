@@ -1,8 +1,10 @@
 """`newsletter excerpts`: the excerpts chosen for a week's issue, why the others were left out, and the
 editor's pins, exclusions and order (`excerpts pin|exclude|release|order`, in `cli/editing.py`).
 
-Kept apart from `ingest` so that showing a week's choice does not import the fetcher and the parsers; the
-editing subcommands are loaded only when one of them runs (they need the proof's mail).
+Kept apart from `ingest` so that showing a week's choice does not import the fetcher and the parsers,
+nor SQLAlchemy: it reads through the driver alone (`db/reader.py`, with the read-only windows
+`content/glance.py` and `issues/glance.py`) and chooses with the same pure `selection.select` the send
+uses. The editing subcommands are loaded only when one of them runs (they need the proof's mail).
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from rich.table import Table
 
 from newsletter.cli.app import App, chosen_week
 from newsletter.cli.lazy_group import Lazy, LazyGroup
-from newsletter.content import store as excerpt_store
+from newsletter.content import glance as excerpt_glance
 from newsletter.content.excerpt import Excerpt
-from newsletter.issues import edits
-from newsletter.issues import store as issues
+from newsletter.issues import glance
 from newsletter.issues.selection import Selection, select
 
 KEY_LENGTH = 8
@@ -45,10 +46,10 @@ def excerpts(ctx: click.Context, week: str | None, as_json: bool) -> None:
     app = ctx.find_object(App)
     assert app is not None
     chosen = chosen_week(week)
-    with app.sessions() as session:
-        selection = select(excerpt_store.in_week(session, chosen), chosen,
-                           issues.hashes_sent_outside(session, chosen), app.config.selection,
-                           edits.choices(session, chosen))
+    with app.reading() as reader:
+        sent_outside = excerpt_glance.hashes(reader, glance.excerpt_ids_sent_outside(reader, chosen))
+        selection = select(excerpt_glance.in_week(reader, chosen), chosen, sent_outside, app.config.selection,
+                           glance.choices(reader, chosen))
     if as_json:
         click.echo(json.dumps([{"key": key(e), "title": e.title, "date": e.lesson_date.isoformat(),
                                 "source": e.source, "text": e.text, "words": e.words} for e in selection.kept],

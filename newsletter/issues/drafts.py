@@ -15,7 +15,7 @@ from newsletter.config.settings import Config
 from newsletter.content.excerpt import Excerpt
 from newsletter.errors import EditError
 from newsletter.issues import edits, life
-from newsletter.issues.edits import EditorChoices
+from newsletter.issues.choices import EditorChoices
 from newsletter.issues.prepare import PreparedIssue, choose, prepare
 from newsletter.issues.tables import IssueState
 from newsletter.weeks import IsoWeek

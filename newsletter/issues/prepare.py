@@ -11,8 +11,8 @@ from newsletter.content import store as excerpt_store
 from newsletter.content.excerpt import Excerpt
 from newsletter.issues import edits
 from newsletter.issues import store as issues
+from newsletter.issues.choices import EditorChoices
 from newsletter.issues.compose import MessageTemplate, compose
-from newsletter.issues.edits import EditorChoices
 from newsletter.issues.issue import Issue
 from newsletter.issues.note import read_note
 from newsletter.issues.render import RenderedIssue, render_issue

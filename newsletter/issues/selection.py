@@ -10,7 +10,7 @@ from datetime import date
 
 from newsletter.config.settings import SelectionSettings
 from newsletter.content.excerpt import Excerpt, normalise
-from newsletter.issues.edits import EditorChoices
+from newsletter.issues.choices import EditorChoices
 from newsletter.weeks import IsoWeek
 
 KEPT = "kept"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from newsletter.config.settings import SelectionSettings
 from newsletter.content.excerpt import Excerpt, normalise, paragraph
-from newsletter.issues.edits import EditorChoices
+from newsletter.issues.choices import EditorChoices
 from newsletter.issues.selection import Decision, Selection, ordinal, select
 from newsletter.weeks import IsoWeek
 

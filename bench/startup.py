@@ -4,9 +4,14 @@ Run it with `.venv/bin/python bench/startup.py` (`--runs N`, default 9). It buil
 deployment (init, the bundled sample week ingested, 200 subscribers, that week sent to the outbox folder)
 and runs each command as a child process N times, in turn with the others, so a drift of the machine's
 speed touches them all alike. Each run's CPU time (user + system) and peak RSS are the kernel's own
-accounting of that child (wait4). Beside the commands: `python -c pass` (the interpreter alone) and
-`python -c "import sqlalchemy.orm"` (the floor of any command that opens the database). Medians are
-printed, with min and max for the spread.
+accounting of that child (wait4). Beside the commands: `python -c pass` (the interpreter alone),
+`python -c "import sqlalchemy.orm"` (the floor of a command that opens the database through SQLAlchemy;
+`status`, `excerpts` and `subscribers stats` read through the driver instead, `newsletter/db/reader.py`)
+and `python -c "import psycopg"` (what those three pay for the driver alone on PostgreSQL; the
+deployment here is SQLite, the embedded default). Medians are printed, with min and max for the spread.
+
+`--database-url postgresql+psycopg://...` runs the same commands on PostgreSQL (a schema of its own,
+dropped at the end) instead of the deployment's SQLite file.
 
 `--send N` also measures start-up's share of a real send: N confirmed subscribers, Postfix's smtp-sink
 on a loopback port, and `newsletter send` as a child; the time from its start to the sink's first message
@@ -17,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from smtp_sink import free_port, sink_messages, smtp_sink
@@ -34,6 +41,7 @@ NEWSLETTER = [sys.executable, "-c", "from newsletter.cli import main; main()"]
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": [sys.executable, "-c", "pass"],
     "python -c 'import sqlalchemy.orm'": [sys.executable, "-c", "import sqlalchemy.orm"],
+    "python -c 'import psycopg'": [sys.executable, "-c", "import psycopg"],
     "newsletter --help": [*NEWSLETTER, "--help"],
     "newsletter status": [*NEWSLETTER, "status", "--week", WEEK],
     "newsletter excerpts": [*NEWSLETTER, "excerpts", "--week", WEEK],
@@ -45,12 +53,13 @@ TARGET = {"cpu_s": 0.3, "peak_mib": 50.0}
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="runs of each command (default 9)")
+    parser.add_argument("--database-url", help="PostgreSQL to run the commands on (default: SQLite in the folder)")
     parser.add_argument("--send", type=int, default=0, metavar="N",
                         help="also time a send to N subscribers: start-up's share of it (e.g. 10000)")
     options = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="newsletter-startup-") as name:
+    with tempfile.TemporaryDirectory(prefix="newsletter-startup-") as name, _database(options.database_url) as url:
         folder = Path(name)
-        _deployment(folder, port=None, subscribers=200)
+        _deployment(folder, port=None, subscribers=200, database_url=url)
         _run(folder, "send", "--week", WEEK)  # to the outbox folder: `status` then has an issue to count
         _commands(folder, options.runs)
     if options.send:
@@ -111,7 +120,30 @@ def _send_share(folder: Path, subscribers: int) -> None:
           f"{whole:.2f} s, first message at {first:.2f} s: start-up's share {first / whole:.0%}")
 
 
-def _deployment(folder: Path, *, port: int | None, subscribers: int) -> None:
+@contextmanager
+def _database(url: str | None) -> Iterator[str]:
+    """The database URL to measure on: the folder's SQLite file, or a throw-away schema of `url`."""
+    if url is None:
+        yield "sqlite:///newsletter.db"
+        return
+    schema = "startup_" + secrets.token_hex(4)
+    _postgresql(url, f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        _postgresql(url, f"DROP SCHEMA {schema} CASCADE")
+
+
+def _postgresql(url: str, statement: str) -> None:
+    """Run one statement in a child process: psycopg loaded here would count in every child's peak RSS
+    (a forked child's ru_maxrss starts at its parent's size)."""
+    run = "import psycopg, sys; psycopg.connect(sys.argv[1], autocommit=True).execute(sys.argv[2])"
+    subprocess.run([sys.executable, "-c", run, url.replace("postgresql+psycopg://", "postgresql://"), statement],
+                   check=True)
+
+
+def _deployment(folder: Path, *, port: int | None, subscribers: int,
+                database_url: str = "sqlite:///newsletter.db") -> None:
     """A config, a database set up by `init`, the sample week ingested and `subscribers` confirmed readers."""
     transport = (f'[delivery]\ntransport = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\ntimeout = 60\n'
                  if port else f'[outbox]\ndir = "{folder / "outbox"}"\n')
@@ -121,7 +153,7 @@ def _deployment(folder: Path, *, port: int | None, subscribers: int) -> None:
         'list_id = "weekly.news.example.org"\n'
         'postal_address = "Weekly Lessons, 12 Harbour Lane, Example Town EX1 2AB"\n'
         '[web]\nbase_url = "https://news.example.org"\n'
-        '[database]\nurl = "sqlite:///newsletter.db"\n' + transport, encoding="utf-8")
+        f'[database]\nurl = "{database_url}"\n' + transport, encoding="utf-8")
     addresses = folder / "addresses.txt"
     addresses.write_text("".join(f"reader{n}@example.com\n" for n in range(subscribers)), encoding="ascii")
     _run(folder, "init")

@@ -1,5 +1,5 @@
 """A subscriber's status and a confirmation email's state, apart from their tables:
-`newsletter subscribers stats` counts them without importing SQLAlchemy (`subscribers/counts.py`)."""
+`newsletter subscribers stats` counts them without importing SQLAlchemy (`subscribers/glance.py`)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Kept apart from `send` so that asking for a few counts imports neither the transports, the renderer
 nor premailer, nor SQLAlchemy: it reads through the driver alone (`db/reader.py`), with the ledger's and
-the issue store's read-only windows (`delivery/counts.py`, `issues/glance.py`). Its lines are plain, so
+the issue store's read-only windows (`delivery/glance.py`, `issues/glance.py`). Its lines are plain, so
 it prints them with click, not Rich.
 """
 
@@ -13,11 +13,12 @@ import json
 import click
 
 from newsletter.cli.app import App, pass_app
-from newsletter.delivery import counts
+from newsletter.delivery import glance as ledger_glance
 from newsletter.delivery.states import DeliveryState
 from newsletter.errors import NewsletterError
 from newsletter.inbound.rates import rates
-from newsletter.issues import glance, states
+from newsletter.issues import glance as issue_glance
+from newsletter.issues import states
 from newsletter.weeks import IsoWeek
 
 
@@ -28,13 +29,13 @@ from newsletter.weeks import IsoWeek
 def status(app: App, week: str | None, as_json: bool) -> None:
     """How far an issue's send has got: recipients by state, and why any failed."""
     with app.reading() as reader:
-        issue = glance.find(reader, IsoWeek.parse(week)) if week else glance.latest(reader)
+        issue = issue_glance.find(reader, IsoWeek.parse(week)) if week else issue_glance.latest(reader)
         if issue is None:
             raise NewsletterError(f"no issue for {week}: `newsletter send --week {week}` starts it"
                                   if week else "no issue has been sent yet: `newsletter send` starts one")
-        rows = counts.counts(reader, issue.id)
-        reasons = counts.failure_reasons(reader, issue.id)
-        state = states.describe(glance.state(reader, IsoWeek.parse(issue.week)))
+        rows = ledger_glance.counts(reader, issue.id)
+        reasons = ledger_glance.failure_reasons(reader, issue.id)
+        state = states.describe(issue_glance.state(reader, IsoWeek.parse(issue.week)))
     came_back = rates(rows)
     report = {"week": issue.week, "subject": issue.subject, "state": state, **{s.value: n for s, n in rows.items()},
               "total": sum(rows.values()), "failures": [{"reason": r, "count": n} for r, n in reasons],

@@ -1,7 +1,7 @@
 """`newsletter subscribers stats`: the list's counts, read through the driver alone (`db/reader.py`).
 
 Counting needs no address, so no key and no subscriber side: the statements are the subscriber side's
-own read-only window (`subscribers/counts.py`).
+own read-only window (`subscribers/glance.py`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import click
 
 from newsletter.cli.app import App, pass_app
-from subscribers import counts
+from subscribers import glance
 
 
 @click.command()
@@ -20,8 +20,8 @@ from subscribers import counts
 def stats(app: App, as_json: bool) -> None:
     """How many subscribers are in each status, and how the confirmation emails are doing."""
     with app.reading() as reader:
-        people, mail = counts.statuses(reader), counts.mail_states(reader)
-        suppressed, imported = counts.suppressions(reader)
+        people, mail = glance.statuses(reader), glance.mail_states(reader)
+        suppressed, imported = glance.suppressions(reader)
     if as_json:
         click.echo(json.dumps({"subscribers": {str(k): v for k, v in people.items()},
                                "suppressions": {**{str(k): v for k, v in suppressed.items()}, "imported": imported},

@@ -6,7 +6,7 @@ for the whole process). Those commands run a few SELECTs that read the same on S
 they go through the DB-API driver directly: sqlite3 from the standard library, or psycopg (whose own
 import then costs about as much as SQLAlchemy's; the target is met on the embedded default). Each
 statement lives in the package that owns the table it reads, beside the SQLAlchemy code it mirrors
-(`delivery/counts.py`, `issues/glance.py`, `subscribers/counts.py`), and tests check that both answer
+(`delivery/glance.py`, `issues/glance.py`, `subscribers/glance.py`), and tests check that both answer
 alike on both databases.
 
 A reading is one read-only transaction, so what a command prints comes from one moment: SQLite's

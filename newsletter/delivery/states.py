@@ -1,5 +1,5 @@
 """The states of a delivery row, apart from its table: the commands that only count them
-(`newsletter status`, through `delivery/counts.py`) name them without importing SQLAlchemy."""
+(`newsletter status`, through `delivery/glance.py`) name them without importing SQLAlchemy."""
 
 from __future__ import annotations
 

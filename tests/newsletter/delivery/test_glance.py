@@ -1,4 +1,4 @@
-"""The ledger's read-only window (`delivery/counts.py`, through the driver) answers as the ledger does."""
+"""The ledger's read-only window (`delivery/glance.py`, through the driver) answers as the ledger does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from newsletter.db.reader import reading
-from newsletter.delivery import counts, ledger
+from newsletter.delivery import glance, ledger
 from newsletter.delivery.tables import DeliveryRow, DeliveryState
 from newsletter.issues.tables import IssueRow
 
@@ -38,9 +38,9 @@ def test_counts_and_failure_reasons_agree_with_the_ledger(engine: Engine, databa
     issue_ids = ledger_of_every_shape(engine)
     with Session(engine) as session, reading(database_url) as reader:
         for issue_id in (*issue_ids, 999):
-            assert counts.counts(reader, issue_id) == ledger.counts(session, issue_id)
-            assert counts.failure_reasons(reader, issue_id) == ledger.failure_reasons(session, issue_id)
-            assert counts.failure_reasons(reader, issue_id, limit=3) == ledger.failure_reasons(session, issue_id, 3)
+            assert glance.counts(reader, issue_id) == ledger.counts(session, issue_id)
+            assert glance.failure_reasons(reader, issue_id) == ledger.failure_reasons(session, issue_id)
+            assert glance.failure_reasons(reader, issue_id, limit=3) == ledger.failure_reasons(session, issue_id, 3)
     with reading(database_url) as reader:
-        assert len(counts.failure_reasons(reader, issue_ids[0])) == counts.REASONS_SHOWN
-        assert sum(counts.counts(reader, issue_ids[0]).values()) == 600
+        assert len(glance.failure_reasons(reader, issue_ids[0])) == glance.REASONS_SHOWN
+        assert sum(glance.counts(reader, issue_ids[0]).values()) == 600

@@ -1,10 +1,10 @@
-"""The list's read-only window (`subscribers/counts.py`, through the driver) answers as the store and the
+"""The list's read-only window (`subscribers/glance.py`, through the driver) answers as the store and the
 outbox do, and needs no key."""
 
 from __future__ import annotations
 
 from newsletter.db.reader import reading
-from subscribers import counts
+from subscribers import glance
 from subscribers.addresses import parse
 from subscribers.side import Subscribers
 from subscribers.states import Status
@@ -23,7 +23,7 @@ def test_every_status_and_mail_state_is_counted_as_the_store_counts_it(side: Sub
     side.store.suppress(parse("gone1@example.net"), Status.BOUNCED)  # imported: no consent, no address
     side.store.suppress(parse("gone2@example.net"), Status.UNSUBSCRIBED)
     with reading(database_url) as reader:
-        assert counts.statuses(reader) == side.store.counts()
-        assert counts.mail_states(reader) == side.outbox.counts()
-        assert counts.suppressions(reader) == side.store.suppression_counts()
-        assert counts.suppressions(reader)[1] == 2
+        assert glance.statuses(reader) == side.store.counts()
+        assert glance.mail_states(reader) == side.outbox.counts()
+        assert glance.suppressions(reader) == side.store.suppression_counts()
+        assert glance.suppressions(reader)[1] == 2

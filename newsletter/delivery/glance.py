@@ -2,7 +2,7 @@
 
 `ledger.py` owns the deliveries table and answers the same questions through SQLAlchemy for the send;
 this is its read-only window for a process that has not imported SQLAlchemy (`db/reader.py` says why).
-The two must agree: `tests/newsletter/delivery/test_counts.py` asks both about the same ledger, on
+The two must agree: `tests/newsletter/delivery/test_glance.py` asks both about the same ledger, on
 SQLite and PostgreSQL.
 """
 

@@ -3,7 +3,7 @@
 `store.py` (subscribers) and `outbox.py` (the confirmation emails) own those tables and answer the same
 through SQLAlchemy; this is their read-only window for a process that has not imported it (why: see
 `newsletter/db/reader.py`). Counting needs no address and so no key: nothing here opens one. Tests
-(`tests/subscribers/test_counts.py`) hold the answers together on SQLite and PostgreSQL.
+(`tests/subscribers/test_glance.py`) hold the answers together on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations

@@ -108,8 +108,9 @@ def test_no_two_public_classes_or_functions_share_a_name() -> None:
 
 
 # Module names that recur on purpose: the same role in each stage (its tables, their owner, the owner's
-# read-only window, the states its rows go through, its exception family), or the same noun on both sides of the privacy boundary (the recipients and returns
-# protocols and their implementations; the settings and the subscriber side's view of them).
+# read-only window, the states its rows go through, its exception family), or the same noun on both
+# sides of the privacy boundary (the recipients and returns protocols and their implementations; the
+# settings and the subscriber side's view of them).
 SAME_ROLE = {"tables", "store", "errors", "recipients", "returns", "settings", "glance", "states"}
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -126,6 +125,8 @@ def _database(url: str | None) -> Iterator[str]:
     if url is None:
         yield "sqlite:///newsletter.db"
         return
+    import secrets  # here, not at the top: hashlib's OpenSSL in this process would count in every child's peak
+
     schema = "startup_" + secrets.token_hex(4)
     _postgresql(url, f"CREATE SCHEMA {schema}")
     try:

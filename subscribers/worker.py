@@ -1,6 +1,10 @@
 """The outbox worker: acts on queued sign-ups, then sends the confirmation emails they queued within
 seconds, retrying while the server is down.
 
+It is background work beside the endpoint, in the same process: given the endpoint's `Traffic`, it waits
+for a moment with no request in flight before each batch (at most `patience` seconds), so that a burst
+of sign-ups is answered first and its confirmation emails follow, a little later, never lost.
+
 Acting on a sign-up is where its address's state is read and a confirmation email decided, under the
 per-mailbox and per-domain limits, away from the request that a visitor could time. The worker also
 purges sign-ups left unconfirmed past `[subscribers] pending_days`, once an hour. Database work is
@@ -29,8 +33,14 @@ from subscribers.ratelimit import MailboxLimits
 from subscribers.side import Subscribers
 from subscribers.store import SignUp
 from subscribers.tables import MailState, as_utc
+from subscribers.traffic import Traffic
 
 log = logging.getLogger("subscribers.worker")
+# How long a batch waits for a quiet moment on the web before it runs anyway, and how big it is then: under
+# a flood of requests the worker still acts on a few sign-ups and sends a few mails every second, and each
+# such batch holds the database (one writer on SQLite) for a few milliseconds only, not the tens of a full one.
+PATIENCE_SECONDS = 1.0
+BUSY_BATCH = 10
 
 
 class OutboxWorker:
@@ -40,7 +50,8 @@ class OutboxWorker:
                  welcome: Callable[[int], Outgoing | None] | None = None, blocking: Blocking | None = None,
                  poll_seconds: float = 5.0, batch: int = 50,
                  retry_after: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(minutes=30),
-                 purge_every: float | None = 3600.0, concurrency: int = 2, jitter_seconds: float = 1.0) -> None:
+                 purge_every: float | None = 3600.0, concurrency: int = 2, jitter_seconds: float = 1.0,
+                 traffic: Traffic | None = None, patience: float = PATIENCE_SECONDS) -> None:
         self.side = side
         self.transport = transport
         self.mail = mail
@@ -55,6 +66,8 @@ class OutboxWorker:
         self.retry_cap = retry_cap
         self.purge_every = purge_every
         self.jitter_seconds = jitter_seconds
+        self.traffic = traffic
+        self.patience = patience
         settings = side.settings
         # The side's clock, so that tests that move it see the hour pass.
         self.limits = MailboxLimits(settings.signups_per_address, settings.signups_per_domain,
@@ -86,36 +99,39 @@ class OutboxWorker:
                 await _first(stop, stop, random.uniform(0, self.jitter_seconds))
 
     async def run_once(self) -> int:
-        """Act on every queued sign-up, then send every mail that is due now, a batch at a time; how many
-        mails were handled."""
-        await self.act_on_sign_ups()
+        """Act on every queued sign-up and send every mail that is due now, a batch of each in turn, each
+        turn after a quiet moment on the web; how many mails were handled."""
+        done: Counter[SignUp] = Counter()
         total = 0
         while True:
-            claimed = await self.blocking(self.side.outbox.claim, self.batch, self.side.settings.lease)
-            if not claimed:
-                return total
-            store = self.side.store
-            ids = {kind: [mail.subscriber_id for mail in claimed if mail.kind == kind] for kind in (CONFIRM, CHANGE)}
-            found = {CONFIRM: await self.blocking(store.pending_addresses, ids[CONFIRM]),
-                     CHANGE: await self.blocking(store.change_addresses, ids[CHANGE])}
-            outcomes = await asyncio.gather(*(self._deliver_one(mail, found.get(mail.kind, {}).get(mail.subscriber_id))
-                                              for mail in claimed))
-            await self.blocking(self.side.outbox.record, outcomes)
-            counts = Counter(outcome.state for outcome in outcomes)
-            log.info("confirmation emails: %d sent, %d to retry, %d failed, %d no longer needed",
-                     counts[MailState.SENT], counts[MailState.PENDING], counts[MailState.FAILED],
-                     counts[MailState.CANCELLED])
-            total += len(claimed)
+            quiet = self.traffic is None or await self.traffic.quiet(self.patience)
+            size = self.batch if quiet else min(self.batch, BUSY_BATCH)
+            acted = await self.blocking(self.side.store.act_on_sign_ups, size, self.limits.admit)
+            done.update(acted)
+            sent = await self._send_batch(size)
+            total += sent
+            if not acted and not sent:
+                break
+        _log_sign_ups(done)
+        return total
 
-    async def act_on_sign_ups(self) -> Counter[SignUp]:
-        """Do what every queued sign-up asks, a batch at a time; how many ended which way."""
-        done: Counter[SignUp] = Counter()
-        while outcomes := await self.blocking(self.side.store.act_on_sign_ups, self.batch, self.limits.admit):
-            done.update(outcomes)
-        if done:
-            log.info("sign-ups: %s", ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())),
-                     extra={"event": "signups.done", **{str(outcome): count for outcome, count in done.items()}})
-        return done
+    async def _send_batch(self, size: int) -> int:
+        """Claim up to `size` due mails, send them, record how each went; how many there were."""
+        claimed = await self.blocking(self.side.outbox.claim, size, self.side.settings.lease)
+        if not claimed:
+            return 0
+        store = self.side.store
+        ids = {kind: [mail.subscriber_id for mail in claimed if mail.kind == kind] for kind in (CONFIRM, CHANGE)}
+        found = {CONFIRM: await self.blocking(store.pending_addresses, ids[CONFIRM]),
+                 CHANGE: await self.blocking(store.change_addresses, ids[CHANGE])}
+        outcomes = await asyncio.gather(*(self._deliver_one(mail, found.get(mail.kind, {}).get(mail.subscriber_id))
+                                          for mail in claimed))
+        await self.blocking(self.side.outbox.record, outcomes)
+        counts = Counter(outcome.state for outcome in outcomes)
+        log.info("confirmation emails: %d sent, %d to retry, %d failed, %d no longer needed",
+                 counts[MailState.SENT], counts[MailState.PENDING], counts[MailState.FAILED],
+                 counts[MailState.CANCELLED])
+        return len(claimed)
 
     async def _purge_when_due(self) -> None:
         # None: someone else purges (under `newsletter run`, the scheduler's purge-pending job).
@@ -177,6 +193,12 @@ class OutboxWorker:
         log.warning("confirmation mail %d (subscriber %d) deferred for %s: %s", mail.id, mail.subscriber_id,
                     delay, _loggable(error))
         return MailOutcome(mail.id, MailState.PENDING, reason, delay)
+
+
+def _log_sign_ups(done: Counter[SignUp]) -> None:
+    if done:
+        log.info("sign-ups: %s", ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())),
+                 extra={"event": "signups.done", **{str(outcome): count for outcome, count in done.items()}})
 
 
 async def _first(one: asyncio.Event, other: asyncio.Event, timeout: float) -> asyncio.Event | None:

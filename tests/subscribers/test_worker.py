@@ -11,11 +11,14 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from starlette.types import Message, Receive, Scope, Send
 
 from newsletter.config.settings import Config, SmtpSettings
+from newsletter.delivery.transports.outbox_folder import OutboxTransport
 from newsletter.delivery.transports.smtp import SmtpTransport
 from subscribers.addresses import parse
 from subscribers.confirmation import ConfirmationMail
@@ -23,8 +26,9 @@ from subscribers.side import Subscribers
 from subscribers.store import Action, Consent
 from subscribers.tables import MailState, OutboxRow, Status
 from subscribers.tokens import Purpose
+from subscribers.traffic import Traffic
 from subscribers.verp import ReturnKind
-from subscribers.worker import OutboxWorker
+from subscribers.worker import BUSY_BATCH, OutboxWorker
 from tests.conftest import Clock
 from tests.newsletter.smtp_server import SmtpServer
 
@@ -205,3 +209,60 @@ async def test_with_a_bounce_domain_a_confirmation_email_returns_to_an_address_n
     assert token.subscriber_id == side.store.identify(parse("alice@example.org"))
     assert (token.kind, token.issue_id) == (ReturnKind.CONFIRMATION, 0)
     assert "alice" not in received.sender
+
+
+class Flood:
+    """A site with one request in flight until `end()`: to the worker, requests that keep coming."""
+
+    def __init__(self) -> None:
+        self.traffic = Traffic(lull=0.01)
+        self._over = asyncio.Event()
+
+        async def held(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._over.wait()
+
+        async def nothing() -> Message:
+            return {"type": "http.request"}
+
+        async def ignore(message: Message) -> None:
+            return None
+
+        self._request = asyncio.ensure_future(self.traffic.count(held)({"type": "http"}, nothing, ignore))
+
+    async def end(self) -> None:
+        self._over.set()
+        await self._request
+
+
+async def test_while_requests_keep_coming_the_mail_waits_and_goes_out_once_the_site_is_quiet(
+        side: Subscribers, config: Config, tmp_path: Path) -> None:
+    side.store.sign_up(parse("alice@example.org"), WEB)
+    flood = Flood()
+    await asyncio.sleep(0)
+    outbox = OutboxTransport(tmp_path / "outbox")
+    worker = OutboxWorker(side, outbox, ConfirmationMail(config), traffic=flood.traffic, patience=30)
+    running = asyncio.create_task(worker.run_once())
+    await asyncio.sleep(0.2)
+    assert not running.done()
+    assert not (tmp_path / "outbox" / "new").exists()
+    await flood.end()
+    assert await running == 1
+    assert len(list((tmp_path / "outbox" / "new").iterdir())) == 1
+
+
+async def test_a_flood_that_never_ends_still_gets_its_mail_a_small_batch_at_a_time(
+        side: Subscribers, config: Config, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    addresses = [f"reader{n}@example.org" for n in range(BUSY_BATCH * 2 + 5)]
+    side.store.queue_sign_ups([(parse(address), WEB) for address in addresses])
+    flood = Flood()
+    await asyncio.sleep(0)
+    worker = OutboxWorker(side, OutboxTransport(tmp_path / "outbox"), ConfirmationMail(config),
+                          traffic=flood.traffic, patience=0.01)
+    with caplog.at_level(logging.INFO, logger="subscribers.worker"):
+        assert await worker.run_once() == len(addresses)
+    await flood.end()
+    batches = [int(found.group(1)) for record in caplog.records
+               if (found := re.match(r"confirmation emails: (\d+) sent", record.getMessage()))]
+    assert sum(batches) == len(addresses)
+    assert max(batches) <= BUSY_BATCH
+    assert len(list((tmp_path / "outbox" / "new").iterdir())) == len(addresses)

@@ -80,6 +80,13 @@ class Pages:
         """"2 weeks" in the readers' language (the words of the pause's choices on the reader's page)."""
         return self._translations.ngettext("%(num)s week", "%(num)s weeks", count) % {"num": count}
 
+    def unconfirmed_are_deleted(self, days: int) -> str:
+        """What becomes of a sign-up nobody confirms, in the readers' language (the page of a lost link)."""
+        return self._translations.ngettext(
+            "Sign-ups that are not confirmed within %(num)s day are deleted. Please sign up again.",
+            "Sign-ups that are not confirmed within %(num)s days are deleted. Please sign up again.", days,
+        ) % {"num": days}
+
     def duration(self, seconds: int) -> str:
         """"45 seconds" or "3 minutes", in the readers' language."""
         if seconds < 120:

@@ -195,11 +195,8 @@ class Endpoint:
             return self.pages.message(N_("This link is out of date"), (
                 N_("It belongs to an earlier subscription of this address. Use the link in the most "
                    "recent email from us."),), status=400, back=True)
-        days = self.side.settings.pending.days
         return self.pages.message(N_("This sign-up no longer exists"), (
-            self.pages.words(N_("Sign-ups that are not confirmed within %(days)s days are deleted. "
-                                "Please sign up again."), days=days),),
-            status=400, back=True)
+            self.pages.unconfirmed_are_deleted(self.side.settings.pending.days),), status=400, back=True)
 
     def _accepted(self, as_json: bool, thanks: str | None = None) -> Response:
         heading, paragraphs = CHECK_INBOX

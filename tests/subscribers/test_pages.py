@@ -73,3 +73,15 @@ def test_a_field_error_is_shown_in_the_readers_language(tmp_path: Path) -> None:
     pages = Pages(settings.load(path, environ={}), TokenSigner(derive(new_secret(), "test").tokens), lambda: START)
     page = bytes(pages.signup(error="An email address cannot contain spaces.").body).decode()
     assert "Адрес электронной почты не может содержать пробелы." in page
+
+
+@pytest.mark.parametrize(("language", "days", "said"), [
+    ("en", 1, "within 1 day are deleted"), ("en", 7, "within 7 days are deleted"),
+    ("ru", 1, "в течение 1 дня,"), ("ru", 3, "в течение 3 дней,"), ("ru", 21, "в течение 21 дня,"),
+    ("ru", 11, "в течение 11 дней,"), ("he", 1, "בתוך יום אחד"), ("he", 2, "בתוך יומיים"), ("he", 7, "בתוך 7 ימים"),
+], ids=str)
+def test_a_number_of_days_takes_the_languages_plural_form(tmp_path: Path, language: str, days: int,
+                                                          said: str) -> None:
+    path = write_config(tmp_path, "sqlite:///x.db", newsletter={"language": language})
+    pages = Pages(settings.load(path, environ={}), TokenSigner(derive(new_secret(), "test").tokens), lambda: START)
+    assert said in pages.unconfirmed_are_deleted(days)

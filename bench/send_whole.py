@@ -15,7 +15,9 @@ the same number of connections (`smtp.connections`, default 4):
 The two alternate over `--rounds` rounds (which goes first alternates too), after one warm-up of each,
 and the ratio of each round is the raw client's time over the send's (the send's speed as a share of
 the raw client's). The ledger and the sink must agree with N, or the run fails. The load average is
-printed with the figures: on a shared machine, compare ratios, not times across runs.
+printed with the figures: on a shared machine, compare ratios, not times across runs. `--source DIR`
+also runs, in each round, the `newsletter send` of another checkout (the code before a change, say)
+on the same database, so old and new are compared in one run too.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from send import WEEK, _command, _environment, _forget_issue, _newsletter, _write_addresses, _write_config
+from send import REPO, WEEK, _command, _environment, _forget_issue, _newsletter, _write_addresses, _write_config
 from smtp_sink import await_count, free_port, sink_messages, smtp_sink
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=100, help="delivery.batch_size (default 100, the "
                         "setting's default)")
     parser.add_argument("--dir", help="work in this folder (kept) instead of a temporary one")
+    parser.add_argument("--source", type=Path, help="also time the `newsletter send` of this checkout")
     options = parser.parse_args(argv)
     if options.dir:
         folder = Path(options.dir)
@@ -82,26 +85,33 @@ def _bench(options: argparse.Namespace, folder: Path) -> int:
 
     n = options.subscribers
     rounds: list[tuple[Timed, Timed]] = []
+    others: list[Timed] = []
+    sides = ["raw", "send", *(["source"] if options.source else [])]
     with smtp_sink(folder, port) as counters:
         expected = 0
         for number in range(options.rounds + 1):
-            order = ("raw", "send") if number % 2 == 0 else ("send", "raw")
+            order = sides[number % len(sides):] + sides[:number % len(sides)]
             times: dict[str, Timed] = {}
             for side in order:
-                times[side] = _raw(options, port, body) if side == "raw" else _send(config, n)
+                times[side] = (_raw(options, port, body) if side == "raw" else
+                               _send(config, n, REPO if side == "send" else options.source))
                 expected += n
                 if (received := await_count(counters, expected)) != expected:
                     raise SystemExit(f"smtp-sink counted {received:,} messages, expected {expected:,}")
             raw, send = times["raw"], times["send"]
             label = "warm-up" if number == 0 else f"round {number}"
-            print(f"{label} ({' first, '.join(order)} second): raw client {raw.seconds:.2f} s "
+            source = (f", {options.source}'s send {times['source'].seconds:.2f} s (CPU {times['source'].cpu:.2f} s, "
+                      f"ratio {raw.seconds / times['source'].seconds:.2f})" if options.source else "")
+            print(f"{label} ({', '.join(order)}): raw client {raw.seconds:.2f} s "
                   f"(CPU {raw.cpu:.2f} s), newsletter send {send.seconds:.2f} s (CPU {send.cpu:.2f} s), "
-                  f"ratio {raw.seconds / send.seconds:.2f}; load average {_load()}", flush=True)
+                  f"ratio {raw.seconds / send.seconds:.2f}{source}; load average {_load()}", flush=True)
             if number:
                 rounds.append((raw, send))
+                if options.source:
+                    others.append(times["source"])
         if sink_messages(counters) != expected:
             raise SystemExit("smtp-sink's count moved after the last round")
-    _summary(options, rounds)
+    _summary(options, rounds, others)
     return 0
 
 
@@ -133,10 +143,13 @@ def _raw(options: argparse.Namespace, port: int, body: Path) -> Timed:
     return _timed(command, HERE, os.environ.copy())
 
 
-def _send(config: Path, subscribers: int) -> Timed:
+def _send(config: Path, subscribers: int, source: Path) -> Timed:
+    """`newsletter send` from the checkout in `source`, on a fresh issue."""
     _forget_issue(config)
+    env = _environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(source), *env["PYTHONPATH"].split(os.pathsep)[1:]])
     with tempfile.TemporaryFile() as output:
-        timed = _timed(_command(config, "send", "--week", WEEK, "--json"), config.parent, _environment(), output)
+        timed = _timed(_command(config, "send", "--week", WEEK, "--json"), config.parent, env, output)
         output.seek(0)
         text = output.read().decode()
     sent = json.loads(text.strip().splitlines()[-1])["this_run"]["sent"]
@@ -155,19 +168,21 @@ def _timed(command: list[str], cwd: Path, env: dict[str, str], output: int | IO[
     return Timed(seconds, usage.ru_utime + usage.ru_stime)
 
 
-def _summary(options: argparse.Namespace, rounds: list[tuple[Timed, Timed]]) -> None:
+def _summary(options: argparse.Namespace, rounds: list[tuple[Timed, Timed]], others: list[Timed]) -> None:
     ratios = [raw.seconds / send.seconds for raw, send in rounds]
-    raws = [raw.seconds for raw, _ in rounds]
-    sends = [send.seconds for _, send in rounds]
     n = options.subscribers
     print()
     print(f"| run ({n:,} messages, {options.workers} connections, whole process) | seconds, median [min-max] "
-          "| messages/s (median) | CPU s (median) |")
-    print("|---|---:|---:|---:|")
-    for label, values, cpus in (("raw pipelined client", raws, [r.cpu for r, _ in rounds]),
-                                ("`newsletter send`", sends, [s.cpu for _, s in rounds])):
+          "| messages/s (median) | CPU s (median) | share of the raw client, median [min-max] |")
+    print("|---|---:|---:|---:|---:|")
+    runs = [("raw pipelined client", [raw for raw, _ in rounds]), ("`newsletter send`", [s for _, s in rounds])]
+    if others:
+        runs.append((f"`newsletter send` of {options.source}", others))
+    for label, timed in runs:
+        values = [t.seconds for t in timed]
+        shares = [raw.seconds / t.seconds for (raw, _), t in zip(rounds, timed, strict=True)]
         print(f"| {label} | {_spread(values)} | {n / statistics.median(values):,.0f} | "
-              f"{statistics.median(cpus):.2f} |")
+              f"{statistics.median(t.cpu for t in timed):.2f} | {_spread(shares)} |")
     ratio = statistics.median(ratios)
     print()
     print(f"{'ok  ' if ratio >= TARGET else 'MISS'} send / raw client >= {TARGET}: median {ratio:.2f} "

@@ -26,11 +26,12 @@ Guarantees:
 - Unsubscribes that arrive mid-send stop every message whose batch is not claimed yet: recipients are
   looked up when their batch is claimed.
 
-A worker claims its next batch (and looks up its recipients) while it sends the current one, so it does
-not wait for the database between batches, and a batch's last message begins the next one's first
-(its MAIL, RCPT and DATA go behind the "."), as within a batch. Rows claimed ahead are held and renewed
-like the others, and handed back untried when the send stops. A lookup ahead only reads: if it fails,
-the batch's recipients are looked up again, patiently, when its turn comes.
+A worker claims its next batch (and looks up its recipients) while it sends the last quarter of the
+current one, so it does not wait for the database between batches, and a batch's last message begins
+the next one's first (its MAIL, RCPT and DATA go behind the "."), as within a batch; no sooner, so that
+a worker does not hold rows others could be sending. Rows claimed ahead are held and renewed like the
+others, and handed back untried when the send stops. A lookup ahead only reads: if it fails, the
+batch's recipients are looked up again, patiently, when its turn comes.
 """
 
 from __future__ import annotations
@@ -112,9 +113,19 @@ class Batch:
     people: Mapping[int, Recipient] | None  # None: to be looked up when the batch's turn comes
 
 
-def _first_of(coming: asyncio.Task[Batch]) -> Recipient | None:
+@dataclass
+class Lookahead:
+    """What one worker has begun ahead: the claim of its next batch, and the message it built a step early
+    (the next one, which the transport may begin behind the current one's end)."""
+
+    batch: asyncio.Task[Batch] | None = None
+    message: Outgoing | None = None
+
+
+def _first_of(coming: asyncio.Task[Batch] | None) -> Recipient | None:
     """The first recipient of the next batch if it is claimed already (never waited for)."""
-    if not coming.done() or coming.cancelled() or coming.exception() is not None or not coming.result().claims:
+    if coming is None or not coming.done() or coming.cancelled() or coming.exception() is not None \
+            or not coming.result().claims:
         return None
     batch = coming.result()
     return None if batch.people is None else batch.people.get(batch.claims[0].subscriber_id)
@@ -233,19 +244,15 @@ class Sender:
             self._give_up(f"{gone_away}; the send stopped safely")
 
     async def _work(self, issue_id: int) -> None:
-        # The next batch is claimed (and its recipients looked up) while this one is sent, so a worker does
-        # not wait for its claim between batches, and a batch's last message can begin the next one's first.
-        coming: asyncio.Task[Batch] | None = None
+        lookahead = Lookahead()
         try:
             idle_since: float | None = None
-            ahead: Outgoing | None = None
             while not self._stopping():
+                coming, lookahead.batch = lookahead.batch, None
                 batch = await coming if coming is not None else await self._take(issue_id)
-                coming = None
                 if batch.claims:
                     idle_since = None
-                    coming = asyncio.create_task(self._take(issue_id), name="next-batch")
-                    ahead = await self._deliver(batch, coming, ahead)
+                    await self._deliver(batch, issue_id, lookahead)
                     continue
                 idle_since = idle_since or time.monotonic()
                 wait = await self._patient(partial(self._next_look, issue_id, idle_since), "looking for due rows")
@@ -259,7 +266,7 @@ class Sender:
             self._halt.set()  # a bug: the other workers stop too, and the error is raised from `run`
             raise
         finally:
-            if coming is not None:
+            if (coming := lookahead.batch) is not None:
                 # Rows claimed ahead and not begun are held: `run` hands them back as it ends.
                 await asyncio.wait([coming])
                 if not coming.cancelled() and isinstance(coming.exception(), DatabaseUnavailable):
@@ -323,21 +330,22 @@ class Sender:
             waits.append(1.0)
         return min(waits) if waits else None
 
-    async def _deliver(self, batch: Batch, coming: asyncio.Task[Batch], ahead: Outgoing | None) -> Outgoing | None:
-        """Send a batch; `coming` is the next one, being claimed, whose first message the last one may begin.
-
-        `ahead` is a message built a step early (by the previous batch); returns the one this batch built.
-        """
+    async def _deliver(self, batch: Batch, issue_id: int, lookahead: Lookahead) -> None:
+        """Send a batch; when a quarter of it is left, claim the next one (`lookahead.batch`), whose first
+        message the batch's last may then begin."""
         claims, people = batch.claims, batch.people
         if people is None:
             people = await self._patient(lambda: self._recipients.lookup([c.subscriber_id for c in claims]),
                                          "looking up the batch's recipients")
         written: Written | None = None  # this worker's last outcome, on its way into the database
+        ahead_from = len(claims) - max(1, len(claims) // 4)  # early enough to be claimed in time, mostly
         try:
             for index, claim in enumerate(claims):
                 if self._stopping():
                     await self._hand_back([c.delivery_id for c in claims[index:]])
-                    return None
+                    return
+                if index >= ahead_from and lookahead.batch is None:
+                    lookahead.batch = asyncio.create_task(self._take(issue_id), name="next-batch")
                 if not await self._keeper.still_mine(claim.delivery_id):
                     continue
                 person = people.get(claim.subscriber_id)
@@ -346,18 +354,19 @@ class Sender:
                                                                 reason="no longer subscribed when its turn came"))
                     continue
                 began = next(self._events)
+                ahead = lookahead.message
                 message = ahead if ahead is not None and ahead.message_id == self._message_id(person) else \
                     self._message(person)
                 upcoming = people.get(claims[index + 1].subscriber_id) if index + 1 < len(claims) else \
-                    _first_of(coming)
-                ahead = self._message(upcoming) if upcoming is not None else None
+                    _first_of(lookahead.batch)
+                lookahead.message = ahead = self._message(upcoming) if upcoming is not None else None
                 try:
                     await self._transport.send(dataclasses.replace(message, ready=written, following=ahead))
                 except RelayRefusal as refusal:
                     self._give_up(f"{refusal.reason}; {_LEFT_FOR_LATER}: check [smtp] host, username and "
                                   "NEWSLETTER_SMTP_PASSWORD, and that the relay accepts [newsletter] from_address")
                     await self._hand_back([c.delivery_id for c in claims[index:]])
-                    return None
+                    return
                 except DeliveryError as error:
                     written = await self._settle(claim, self._refused(claim, error)) or written
                     if isinstance(error, SessionFailure):
@@ -365,10 +374,9 @@ class Sender:
                         rest = claims[index + 1:]
                         written = self._submit(rest, [self._deferred(c, error.code or None,
                                                                      f"not tried: {error.reason}") for c in rest])
-                        return None
+                        return
                     continue
                 written = await self._settle(claim, Outcome(claim.delivery_id, State.SENT), began)
-            return ahead
         finally:
             if written is not None:
                 await written  # the batch's last outcome is in before this worker claims again

@@ -120,6 +120,7 @@ class Lookahead:
 
     batch: asyncio.Task[Batch] | None = None
     message: Outgoing | None = None
+    began: int = 0  # the message's place among the send's events (`Sender._events`), taken as it was built
 
 
 def _first_of(coming: asyncio.Task[Batch] | None) -> Recipient | None:
@@ -353,13 +354,11 @@ class Sender:
                     written = await self._settle(claim, Outcome(claim.delivery_id, State.SKIPPED,
                                                                 reason="no longer subscribed when its turn came"))
                     continue
-                began = next(self._events)
-                ahead = lookahead.message
-                message = ahead if ahead is not None and ahead.message_id == self._message_id(person) else \
-                    self._message(person)
+                message, began = self._begun(person, lookahead)
                 upcoming = people.get(claims[index + 1].subscriber_id) if index + 1 < len(claims) else \
                     _first_of(lookahead.batch)
                 lookahead.message = ahead = self._message(upcoming) if upcoming is not None else None
+                lookahead.began = next(self._events)
                 try:
                     await self._transport.send(dataclasses.replace(message, ready=written, following=ahead))
                 except RelayRefusal as refusal:
@@ -380,6 +379,15 @@ class Sender:
         finally:
             if written is not None:
                 await written  # the batch's last outcome is in before this worker claims again
+
+    def _begun(self, person: Recipient, lookahead: Lookahead) -> tuple[Outgoing, int]:
+        """`person`'s message and its place among the send's events: the one built ahead, numbered when it
+        was handed over behind the message before (its RCPT may be answered already, so a refusal heard
+        since is not shown to be a bounce by its acceptance), or a new one, numbered now."""
+        ahead = lookahead.message
+        if ahead is not None and ahead.message_id == self._message_id(person):
+            return ahead, lookahead.began
+        return self._message(person), next(self._events)
 
     def _message(self, person: Recipient) -> Outgoing:
         data = self._template.personalise(person)

@@ -82,6 +82,9 @@ class OutcomeWriter:
             self._commit_soon()
 
     async def wait_for(self, future: asyncio.Future[None]) -> None:
+        if future.done():  # most often, by the time a message's "." is due: no shield needed
+            future.result()  # raises if the write failed
+            return
         self.hurry(future)
         await asyncio.shield(future)
 

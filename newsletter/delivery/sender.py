@@ -25,6 +25,13 @@ Guarantees:
   (`SendStopped`), having sent nothing whose outcome it could not write but the one per connection.
 - Unsubscribes that arrive mid-send stop every message whose batch is not claimed yet: recipients are
   looked up when their batch is claimed.
+
+A worker claims its next batch (and looks up its recipients) while it sends the last quarter of the
+current one, so it does not wait for the database between batches, and a batch's last message begins
+the next one's first (its MAIL, RCPT and DATA go behind the "."), as within a batch; no sooner, so that
+a worker does not hold rows others could be sending. Rows claimed ahead are held and renewed like the
+others, and handed back untried when the send stops. A lookup ahead only reads: if it fails, the
+batch's recipients are looked up again, patiently, when its turn comes.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import dataclasses
 import itertools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -95,6 +102,34 @@ class Policy:
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.retry_seconds * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows a worker claimed, and their recipients, looked up as they were claimed (the unsubscribed are
+    missing)."""
+
+    claims: list[Claim]
+    people: Mapping[int, Recipient] | None  # None: to be looked up when the batch's turn comes
+
+
+@dataclass
+class Lookahead:
+    """What one worker has begun ahead: the claim of its next batch, and the message it built a step early
+    (the next one, which the transport may begin behind the current one's end)."""
+
+    batch: asyncio.Task[Batch] | None = None
+    message: Outgoing | None = None
+    began: int = 0  # the message's place among the send's events (`Sender._events`), taken as it was built
+
+
+def _first_of(coming: asyncio.Task[Batch] | None) -> Recipient | None:
+    """The first recipient of the next batch if it is claimed already (never waited for)."""
+    if coming is None or not coming.done() or coming.cancelled() or coming.exception() is not None \
+            or not coming.result().claims:
+        return None
+    batch = coming.result()
+    return None if batch.people is None else batch.people.get(batch.claims[0].subscriber_id)
 
 
 class Sender:
@@ -210,16 +245,15 @@ class Sender:
             self._give_up(f"{gone_away}; the send stopped safely")
 
     async def _work(self, issue_id: int) -> None:
+        lookahead = Lookahead()
         try:
             idle_since: float | None = None
             while not self._stopping():
-                claimed_at = time.monotonic()
-                claims, holdings = await self._patient(lambda: self._claim(issue_id), "claiming rows")
-                self._transport.share(sharing(holdings, self.owner, self._clock()))
-                if claims:
+                coming, lookahead.batch = lookahead.batch, None
+                batch = await coming if coming is not None else await self._take(issue_id)
+                if batch.claims:
                     idle_since = None
-                    self._keeper.hold([c.delivery_id for c in claims], claimed_at)
-                    await self._deliver(claims)
+                    await self._deliver(batch, issue_id, lookahead)
                     continue
                 idle_since = idle_since or time.monotonic()
                 wait = await self._patient(partial(self._next_look, issue_id, idle_since), "looking for due rows")
@@ -232,6 +266,29 @@ class Sender:
         except Exception:
             self._halt.set()  # a bug: the other workers stop too, and the error is raised from `run`
             raise
+        finally:
+            if (coming := lookahead.batch) is not None:
+                # Rows claimed ahead and not begun are held: `run` hands them back as it ends.
+                await asyncio.wait([coming])
+                if not coming.cancelled() and isinstance(coming.exception(), DatabaseUnavailable):
+                    self._give_up(f"{coming.exception()}; the send stopped safely")
+
+    async def _take(self, issue_id: int) -> Batch:
+        """Claim a batch and look up its recipients; an empty batch when the send is stopping."""
+        if self._stopping():
+            return Batch([], {})
+        claimed_at = time.monotonic()
+        claims, holdings = await self._patient(lambda: self._claim(issue_id), "claiming rows")
+        self._transport.share(sharing(holdings, self.owner, self._clock()))
+        if not claims:
+            return Batch([], {})
+        self._keeper.hold([c.delivery_id for c in claims], claimed_at)
+        try:
+            people = await asyncio.to_thread(self._recipients.lookup, [c.subscriber_id for c in claims])
+        except Exception as error:  # only read: looked up again, patiently, when the batch's turn comes
+            log.debug("looking up a batch's recipients ahead failed: %s", type(error).__name__)
+            return Batch(claims, None)
+        return Batch(claims, people)
 
     async def _halt_or_stop(self) -> None:
         waits = [asyncio.ensure_future(self._halt.wait()), asyncio.ensure_future(self._stop.wait())]
@@ -274,16 +331,22 @@ class Sender:
             waits.append(1.0)
         return min(waits) if waits else None
 
-    async def _deliver(self, claims: list[Claim]) -> None:
-        people = await self._patient(lambda: self._recipients.lookup([c.subscriber_id for c in claims]),
-                                     "looking up the batch's recipients")
+    async def _deliver(self, batch: Batch, issue_id: int, lookahead: Lookahead) -> None:
+        """Send a batch; when a quarter of it is left, claim the next one (`lookahead.batch`), whose first
+        message the batch's last may then begin."""
+        claims, people = batch.claims, batch.people
+        if people is None:
+            people = await self._patient(lambda: self._recipients.lookup([c.subscriber_id for c in claims]),
+                                         "looking up the batch's recipients")
         written: Written | None = None  # this worker's last outcome, on its way into the database
-        ahead: Outgoing | None = None  # the next message, built a step early so the transport can begin it
+        ahead_from = len(claims) - max(1, len(claims) // 4)  # early enough to be claimed in time, mostly
         try:
             for index, claim in enumerate(claims):
                 if self._stopping():
                     await self._hand_back([c.delivery_id for c in claims[index:]])
                     return
+                if index >= ahead_from and lookahead.batch is None:
+                    lookahead.batch = asyncio.create_task(self._take(issue_id), name="next-batch")
                 if not await self._keeper.still_mine(claim.delivery_id):
                     continue
                 person = people.get(claim.subscriber_id)
@@ -291,11 +354,11 @@ class Sender:
                     written = await self._settle(claim, Outcome(claim.delivery_id, State.SKIPPED,
                                                                 reason="no longer subscribed when its turn came"))
                     continue
-                began = next(self._events)
-                message = ahead if ahead is not None and ahead.message_id == self._message_id(person) else \
-                    self._message(person)
-                upcoming = people.get(claims[index + 1].subscriber_id) if index + 1 < len(claims) else None
-                ahead = self._message(upcoming) if upcoming is not None else None
+                message, began = self._begun(person, lookahead)
+                upcoming = people.get(claims[index + 1].subscriber_id) if index + 1 < len(claims) else \
+                    _first_of(lookahead.batch)
+                lookahead.message = ahead = self._message(upcoming) if upcoming is not None else None
+                lookahead.began = next(self._events)
                 try:
                     await self._transport.send(dataclasses.replace(message, ready=written, following=ahead))
                 except RelayRefusal as refusal:
@@ -316,6 +379,15 @@ class Sender:
         finally:
             if written is not None:
                 await written  # the batch's last outcome is in before this worker claims again
+
+    def _begun(self, person: Recipient, lookahead: Lookahead) -> tuple[Outgoing, int]:
+        """`person`'s message and its place among the send's events: the one built ahead, numbered when it
+        was handed over behind the message before (its RCPT may be answered already, so a refusal heard
+        since is not shown to be a bounce by its acceptance), or a new one, numbered now."""
+        ahead = lookahead.message
+        if ahead is not None and ahead.message_id == self._message_id(person):
+            return ahead, lookahead.began
+        return self._message(person), next(self._events)
 
     def _message(self, person: Recipient) -> Outgoing:
         data = self._template.personalise(person)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ DEFAULT_SUBJECT = N_("{title} — week of {date}")
 
 CRLF = b"\r\n"
 MAX_URL = 900  # keeps "List-Unsubscribe: <URL>," inside one 998-octet line
+# What a URL in a header may hold: printable ASCII but the space and <, > and ", which would end it.
+_PLAIN_URL = re.compile(r'[!#-;=?-~]*')
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,15 @@ class MessageTemplate:
         self._body = tuple(body)
         self._placeholders = placeholders
         self._manage_fallback = manage_fallback
+        # Per message, only the subscriber id and the second change: the rest is worked out once.
+        self._id_key = f"{list_id}\0{week}\0".encode()
+        self._id_head, self._id_tail = f"<{week}.", f"@{domain}>"
+        self._dated: tuple[int, bytes] = (-1, b"")
 
     def message_id(self, subscriber_id: int) -> str:
         """`<2026-W47.DIGEST@domain>`: the same for every attempt at this issue for this subscriber."""
-        key = f"{self._list_id}\0{self.week}\0{subscriber_id}".encode()
-        return f"<{self.week}.{hashlib.sha256(key).hexdigest()[:24]}@{self._domain}>"
+        digest = hashlib.sha256(self._id_key + str(subscriber_id).encode()).hexdigest()[:24]
+        return self._id_head + digest + self._id_tail
 
     def personalise(self, recipient: Recipient, *, date: datetime | None = None) -> bytes:
         """The complete message for one recipient, CRLF line endings; `date` defaults to now.
@@ -105,7 +112,7 @@ class MessageTemplate:
             self._top,
             b"To: ", address.encode(), CRLF,
             self._middle,
-            b"Date: ", format_datetime(date or datetime.now(UTC)).encode(), CRLF,
+            b"Date: ", self._date_line(date or datetime.now(UTC)), CRLF,
             b"Message-ID: ", self.message_id(recipient.subscriber_id).encode(), CRLF,
             _list_unsubscribe(url.encode(), _mailto(recipient) or self._mailto),
             self._tail,
@@ -119,6 +126,16 @@ class MessageTemplate:
                     text = text.replace(placeholder, value)
                 parts.append(encode_line(text))
         return b"".join(parts)
+
+    def _date_line(self, when: datetime) -> bytes:
+        """The Date header's value; the header counts whole seconds, so it is formatted once a second."""
+        second = int(when.timestamp())
+        if when.tzinfo is UTC and self._dated[0] == second:
+            return self._dated[1]
+        formatted = format_datetime(when).encode()
+        if when.tzinfo is UTC:
+            self._dated = (second, formatted)
+        return formatted
 
 
 def compose(config: Config, issue: RenderedIssue) -> MessageTemplate:
@@ -238,7 +255,6 @@ def _checked_address(recipient: Recipient) -> str:
 
 
 def _checked_url(url: str, kind: str = "unsubscribe") -> str:
-    if (not url.startswith(("https://", "http://")) or len(url) > MAX_URL
-            or any(c <= " " or c > "~" or c in '<>"' for c in url)):
+    if not url.startswith(("https://", "http://")) or len(url) > MAX_URL or not _PLAIN_URL.fullmatch(url):
         raise ValueError(f"{kind} URL must be a plain http(s) URL of at most {MAX_URL} characters")
     return url

@@ -7,9 +7,9 @@ import email.policy
 import html
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 import lxml.html
 import pytest
@@ -265,12 +265,29 @@ def test_an_internationalised_domain_is_written_in_its_ascii_form(excerpts: list
 @pytest.mark.parametrize(
     "url",
     ["https://news.example.org/u?t=1\r\nBcc: victim@example.net", "https://news.example.org/u?t=<1>",
-     "javascript:alert(1)", "https://news.example.org/" + "x" * 900],
-    ids=["crlf", "angle-brackets", "not-http", "too-long"],
+     "javascript:alert(1)", "https://news.example.org/" + "x" * 900, 'https://news.example.org/u?t="1"',
+     "https://news.example.org/u?t=1 2", "https://news.example.org/u?t=\x7f", "https://news.example.org/ü"],
+    ids=["crlf", "angle-brackets", "not-http", "too-long", "quote", "space", "delete", "not-ascii"],
 )
 def test_an_unsafe_unsubscribe_url_is_refused(excerpts: list[Excerpt], url: str) -> None:
     with pytest.raises(ValueError, match="unsubscribe URL must be a plain http"):
         template_for(excerpts).personalise(replace(READER, unsubscribe_url=url))
+
+
+def test_a_url_of_every_other_printable_character_is_written_as_given(excerpts: list[Excerpt]) -> None:
+    printable = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '<>"')
+    url = "https://news.example.org/u?t=" + printable
+    message = template_for(excerpts).personalise(replace(READER, unsubscribe_url=url))
+    assert f"List-Unsubscribe: <{url}>,".encode() in message
+
+
+def test_the_date_header_follows_the_clock_to_the_second(excerpts: list[Excerpt]) -> None:
+    template = template_for(excerpts)
+    dates = [parse(template.personalise(READER, date=SENT + timedelta(microseconds=us)))["Date"]
+             for us in (0, 999_999)]
+    later = parse(template.personalise(READER, date=SENT + timedelta(seconds=1)))["Date"]
+    assert dates == [format_datetime(SENT)] * 2
+    assert later == format_datetime(SENT + timedelta(seconds=1))
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,15 @@ class ImportFileError(SubscriberError):
 
 
 class StoreError(SubscriberError):
-    """The database refused a subscriber operation; the message never carries statement parameters."""
+    """The database refused a subscriber operation; the message never carries statement parameters.
+
+    `transient` says the database may answer if asked again later (it was locked, or away: the
+    pipeline's `db.transient.is_transient`), so that a caller who waits for its database (the sender's
+    lookup of a batch's recipients) waits for this too.
+    """
 
     http_status = 503
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

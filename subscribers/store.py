@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Row, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from newsletter.db.transient import is_transient
 from subscribers import consent_events, outbox, signups
 from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
@@ -98,7 +99,8 @@ def _database() -> Iterator[None]:
     except DBAPIError as error:
         # The driver's message can quote statement parameters; name only the kind of failure.
         raise StoreError(f"the subscriber database failed ({type(error.orig).__name__}); "
-                         "check that it is reachable and that `newsletter init` has run") from None
+                         "check that it is reachable and that `newsletter init` has run",
+                         transient=is_transient(error)) from None
 
 
 def confirmed_ids(now: datetime | None = None) -> Select[int]:

@@ -37,9 +37,11 @@ class Patient(Protocol):
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether `error` is a database error that may go away if the step is tried again later."""
+    """Whether `error` is a database error that may go away if the step is tried again later: the
+    driver's own, or one raised in its place that says so (`transient`, as the subscriber store's
+    StoreError does, having dropped the driver's message, which can quote parameters)."""
     if not isinstance(error, exc.DBAPIError):
-        return False
+        return getattr(error, "transient", False) is True
     if error.connection_invalidated:
         return True
     code = getattr(error.orig, "sqlite_errorcode", None)
@@ -73,7 +75,7 @@ async def patiently(step: Callable[[], T], *, patience: float, doing: str,
     while True:
         try:
             result = await asyncio.to_thread(step)
-        except exc.DBAPIError as error:
+        except Exception as error:
             if not is_transient(error):
                 raise
             if failing is None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from newsletter.db.insert_once import insert_once
 from newsletter.db.schema import as_utc
 from newsletter.errors import IssueStateError
 from newsletter.issues.states import describe
@@ -118,10 +118,7 @@ def move(session: Session, week: IsoWeek, to: IssueState, *, by: str, reason: st
         raise IssueStateError(str(week), describe(here), problem)
     values = {"state": to, "changed_by": by, "changed_at": now, "reason": reason}
     if row is None:
-        dialect = session.get_bind().dialect.name
-        first = postgresql.insert(IssueStateRow) if dialect == "postgresql" else sqlite.insert(IssueStateRow)
-        won = session.execute(first.values(week=str(week), version=1, **values)
-                              .on_conflict_do_nothing(index_elements=["week"])
+        won = session.execute(insert_once(session, IssueStateRow, ["week"]).values(week=str(week), version=1, **values)
                               .returning(IssueStateRow.week)).scalar_one_or_none() is not None
     else:
         won = session.execute(update(IssueStateRow)

@@ -5,18 +5,20 @@ and its rules can be switched on one by one, so the note gets a small subset onl
 breaks, emphasis, links, lists and quotes; no headings, images, tables or code. Raw HTML is not
 rendered but refused with a message (the editor means something, and a note is not the place for it);
 the HTML that comes out is then cleaned by nh3 with the same small list of tags and http(s)/mailto
-links, so nothing else can reach a reader, whatever markdown-it lets through.
+links, so nothing else can reach a reader, whatever markdown-it lets through. Both are imported when a
+note is read: an issue without one (and every command that renders one) does not load them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import nh3
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING
 
 from newsletter.errors import EditError
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MAX_CHARACTERS = 2_000
 _RULES = ["emphasis", "link", "list", "blockquote", "newline", "escape", "html_block", "html_inline"]
@@ -33,6 +35,8 @@ class EditorNote:
 
 
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("zero", {"html": True, "linkify": False, "typographer": False}).enable(_RULES)
 
 
@@ -54,6 +58,8 @@ def read_note(markdown: str) -> EditorNote:
             shown = f"<{tag[1]}>" if tag and tag[1] else "HTML"
             raise EditError(f"the note holds {shown}; a note is Markdown only (emphasis, links, lists, "
                             "quotes): take the HTML out")
+    import nh3
+
     html = nh3.clean(parser.renderer.render(tokens, parser.options, {}), tags=_TAGS,
                      attributes={"a": {"href"}}, url_schemes=_SCHEMES, link_rel="noopener")
     return EditorNote(html.strip(), text)

@@ -8,8 +8,6 @@ should be the domain of `newsletter.from_address` (or a parent of it).
 
 from __future__ import annotations
 
-import dkim  # type: ignore[import-untyped]
-
 from newsletter.config.dkim_key import dkim_key_problem
 from newsletter.config.settings import Config
 from newsletter.errors import ConfigError
@@ -52,6 +50,8 @@ class DkimSigner:
 
     def sign(self, message: bytes) -> bytes:
         """The message with its DKIM-Signature header first."""
+        import dkim  # type: ignore[import-untyped]  # here: a send without [dkim] never loads dkimpy
+
         try:
             signature: bytes = dkim.sign(
                 message, self.selector.encode(), self.domain.encode(), self._key,

@@ -4,7 +4,6 @@ and the rows are left for a later run."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,12 +22,6 @@ from tests.newsletter.smtp_server import SmtpServer
 pytestmark = pytest.mark.anyio
 
 FAST = Policy(workers=2, batch_size=5, retry_seconds=0.05, linger_seconds=5)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

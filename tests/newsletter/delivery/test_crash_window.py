@@ -3,7 +3,6 @@ connection is already recorded, so a crash can repeat at most one message per co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,6 @@ from tests.newsletter.delivery.sends import Send, make_send, readers
 from tests.newsletter.smtp_server import Received, SmtpServer
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,6 @@ from tests.newsletter.smtp_server import Received, SmtpServer
 
 pytestmark = pytest.mark.anyio
 BUSY_MS = 50  # the sender's SQLite busy timeout here: a lock held longer than this is an error to it
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -98,12 +98,6 @@ class Send:
 def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     """What the sender logged."""
     return [record.getMessage() for record in caplog.records if record.name == "newsletter.delivery.sender"]
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

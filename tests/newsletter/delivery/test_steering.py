@@ -4,7 +4,7 @@ the list. Against a real SMTP server; the state is moved as a person (or another
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -22,12 +22,6 @@ from tests.newsletter.smtp_server import Received, SmtpServer
 
 pytestmark = pytest.mark.anyio
 STEADY = Policy(workers=2, batch_size=5, lease_seconds=30, retry_seconds=0.05, linger_seconds=0, check_seconds=0.05)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
 
 
 def move(send: Send, to: IssueState, by: str = "editor") -> None:

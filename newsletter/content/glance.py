@@ -7,13 +7,12 @@ holds the answers together on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from newsletter.content.excerpt import Excerpt, Paragraph, ParagraphKind
-from newsletter.db.reader import Reader
+from newsletter.db.reader import Reader, day, json_value
 from newsletter.weeks import IsoWeek
 
 
@@ -34,6 +33,6 @@ def hashes(reader: Reader, excerpt_ids: Iterable[int]) -> set[str]:
 
 
 def _excerpt(title: str, lesson_date: date | str, source: str, paragraphs: Any, origin: str) -> Excerpt:
-    stored = json.loads(paragraphs) if isinstance(paragraphs, str) else paragraphs  # SQLite keeps JSON as text
-    return Excerpt(title, lesson_date if isinstance(lesson_date, date) else date.fromisoformat(lesson_date), source,
-                   tuple(Paragraph(p["text"], ParagraphKind(p["kind"]), p["label"]) for p in stored), origin)
+    return Excerpt(title, day(lesson_date), source,
+                   tuple(Paragraph(p["text"], ParagraphKind(p["kind"]), p["label"]) for p in json_value(paragraphs)),
+                   origin)

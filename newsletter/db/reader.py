@@ -13,13 +13,17 @@ A reading is one read-only transaction, so what a command prints comes from one 
 deferred BEGIN with `query_only` on, PostgreSQL's REPEATABLE READ, READ ONLY. Statements are written
 with `:name` parameters (sqlite3's style); for psycopg they become `%(name)s`. A tuple parameter is
 expanded for `IN :name`. A failure is the same one line `db/failures.py` gives everywhere else.
+Values come back as each driver stores what SQLAlchemy wrote (SQLite: text for JSON, dates and moments);
+`json_value`, `day` and `moment` read them alike from both.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -80,6 +84,22 @@ def bind(sql: str, parameters: Mapping[str, Any], *, pyformat: bool) -> tuple[st
         return _style(name, pyformat)
 
     return _PARAMETER.sub(placeholder, sql), values
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value: SQLite gives its text (JSON null as 'null'), psycopg the value itself."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def day(value: date | str) -> date:
+    """A date column's value: psycopg gives a date, SQLite the ISO text SQLAlchemy wrote."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def moment(value: datetime | str) -> datetime:
+    """A stored moment in UTC: psycopg gives a datetime, SQLite the text SQLAlchemy wrote (naive UTC)."""
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
 
 
 def _style(name: str, pyformat: bool) -> str:

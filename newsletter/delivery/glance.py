@@ -11,7 +11,7 @@ from __future__ import annotations
 from newsletter.db.reader import Reader
 from newsletter.delivery.states import DeliveryState
 
-REASONS_SHOWN = 20  # as ledger.failure_reasons
+REASONS_SHOWN = 20  # failure reasons shown by `status`, here and in ledger.failure_reasons
 
 
 def counts(reader: Reader, issue_id: int) -> dict[DeliveryState, int]:

@@ -35,6 +35,7 @@ from sqlalchemy.engine.interfaces import DBAPICursor, Dialect
 from sqlalchemy.orm import Session
 
 from newsletter.db.schema import as_utc
+from newsletter.delivery.glance import REASONS_SHOWN
 from newsletter.delivery.tables import DeliveryRow, DeliveryState
 
 State = DeliveryState
@@ -252,7 +253,7 @@ def counts(session: Session, issue_id: int) -> dict[DeliveryState, int]:
     return {state: found.get(state, 0) for state in State}
 
 
-def failure_reasons(session: Session, issue_id: int, limit: int = 20) -> list[tuple[str, int]]:
+def failure_reasons(session: Session, issue_id: int, limit: int = REASONS_SHOWN) -> list[tuple[str, int]]:
     """The most common reasons rows failed or are deferred, with how many rows each."""
     rows = session.execute(
         select(DeliveryRow.reason, func.count())

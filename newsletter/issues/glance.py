@@ -9,11 +9,9 @@ answers together on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
-from newsletter.db.reader import Reader
+from newsletter.db.reader import Reader, json_value, moment
 from newsletter.issues.choices import EditorChoices
 from newsletter.issues.issue import Issue
 from newsletter.issues.states import IssueState
@@ -53,22 +51,11 @@ def choices(reader: Reader, week: IsoWeek) -> EditorChoices:
     if not rows:
         return EditorChoices()
     pinned, excluded, ordered, note, subject, frozen = rows[0]
-    frozen_list = _json(frozen)
-    return EditorChoices(tuple(_json(pinned)), tuple(_json(excluded)), tuple(_json(ordered)), note, subject,
-                         None if frozen_list is None else tuple(frozen_list))
-
-
-def _json(value: Any) -> Any:
-    """A JSON column's value: SQLite gives its text (JSON null as 'null'), psycopg the value itself."""
-    return json.loads(value) if isinstance(value, str) else value
+    frozen_list = json_value(frozen)
+    return EditorChoices(tuple(json_value(pinned)), tuple(json_value(excluded)), tuple(json_value(ordered)), note,
+                         subject, None if frozen_list is None else tuple(frozen_list))
 
 
 def _issue(row: tuple[Any, ...]) -> Issue:
     issue_id, week, subject, created_at = row
-    return Issue(int(issue_id), str(week), str(subject), _utc(created_at))
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A stored moment in UTC: PostgreSQL gives a datetime, SQLite the text SQLAlchemy wrote (naive UTC)."""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return Issue(int(issue_id), str(week), str(subject), moment(created_at))

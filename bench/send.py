@@ -39,6 +39,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from bytecode import compile_checkout
 from smtp_sink import WINDOW, await_count, free_port, sampled, slowest, smtp_sink
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,6 +104,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _bench(options: argparse.Namespace, folder: Path) -> int:
+    compile_checkout(REPO)
     if options.rtt_ms is not None:
         from round_trips import bench_round_trips
 

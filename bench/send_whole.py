@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from bytecode import compile_checkout
 from send import REPO, WEEK, _command, _environment, _forget_issue, _newsletter, _write_addresses, _write_config
 from smtp_sink import await_count, free_port, sink_messages, smtp_sink
 
@@ -69,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _bench(options: argparse.Namespace, folder: Path) -> int:
+    for checkout in (REPO, *([options.source] if options.source else [])):
+        compile_checkout(checkout)
     port = free_port()
     config = _write_config(folder, port, options.workers, options.batch_size)
     started = time.perf_counter()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import click
 
 from newsletter import __version__
+from newsletter.cli import heap
 from newsletter.cli.app import App
 from newsletter.cli.lazy_group import Lazy, LazyGroup
 from newsletter.errors import NewsletterError
@@ -88,4 +89,8 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def main() -> None:
-    cli(prog_name="newsletter")
+    heap.defer_collection()  # until the command is imported (`LazyGroup.get_command`)
+    try:
+        cli(prog_name="newsletter")
+    finally:
+        heap.settle()

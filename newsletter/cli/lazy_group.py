@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from newsletter.cli import heap
+
 
 @dataclass(frozen=True)
 class Lazy:
@@ -45,6 +47,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy and cmd_name not in self.commands:
             self.add_command(self.lazy[cmd_name].load(), cmd_name)
+            heap.settle()  # its modules are in: see `heap`
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

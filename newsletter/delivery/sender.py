@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import itertools
 import logging
 import time
@@ -82,6 +81,10 @@ log = logging.getLogger(__name__)
 State = DeliveryState
 T = TypeVar("T")
 _LEFT_FOR_LATER = "nobody was marked bounced and the rows are left for a later run"
+# While outcomes come less than this apart, a commit waits at most this long for the other workers'
+# outcomes (`recorder.py`): on loopback a 10,000-message send makes 2,600-3,600 commits instead of
+# 8,300; at a 20 ms round trip outcomes come about 5 ms apart, so none waits.
+_GATHER_SECONDS = 0.0005
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class Lookahead:
 
     batch: asyncio.Task[Batch] | None = None
     message: Outgoing | None = None
+    recipient: int | None = None  # the subscriber id the message is for
     began: int = 0  # the message's place among the send's events (`Sender._events`), taken as it was built
 
 
@@ -173,7 +177,7 @@ class Sender:
         self._window = FailureWindow(self._policy.pause_window, self._policy.pause_on_failure_rate)
         self._events = itertools.count(1)  # messages begun and refusals heard, in order (for the breaker)
         commits = OutcomeCommits(self._engine, self._clock, self._patient)
-        self._writer = OutcomeWriter(commits)
+        self._writer = OutcomeWriter(commits, gather=_GATHER_SECONDS, waiters=self._policy.workers)
         self._keeper = LeaseKeeper(self._sessions, issue_id, self.owner, self._policy.lease_seconds,
                                    clock=self._clock, patient=self._patient, share=self._transport.share)
         heartbeat = asyncio.create_task(self._beat(), name="lease-heartbeat")
@@ -358,9 +362,10 @@ class Sender:
                 upcoming = people.get(claims[index + 1].subscriber_id) if index + 1 < len(claims) else \
                     _first_of(lookahead.batch)
                 lookahead.message = ahead = self._message(upcoming) if upcoming is not None else None
+                lookahead.recipient = upcoming.subscriber_id if upcoming is not None else None
                 lookahead.began = next(self._events)
                 try:
-                    await self._transport.send(dataclasses.replace(message, ready=written, following=ahead))
+                    await self._transport.send(message.in_order(written, ahead))
                 except RelayRefusal as refusal:
                     self._give_up(f"{refusal.reason}; {_LEFT_FOR_LATER}: check [smtp] host, username and "
                                   "NEWSLETTER_SMTP_PASSWORD, and that the relay accepts [newsletter] from_address")
@@ -385,19 +390,16 @@ class Sender:
         was handed over behind the message before (its RCPT may be answered already, so a refusal heard
         since is not shown to be a bounce by its acceptance), or a new one, numbered now."""
         ahead = lookahead.message
-        if ahead is not None and ahead.message_id == self._message_id(person):
+        if ahead is not None and lookahead.recipient == person.subscriber_id:
             return ahead, lookahead.began
         return self._message(person), next(self._events)
 
     def _message(self, person: Recipient) -> Outgoing:
-        data = self._template.personalise(person)
+        message_id = self._template.message_id(person.subscriber_id)
+        data = self._template.personalise(person, message_id=message_id)
         if self._sign is not None:
             data = self._sign(data)  # DKIM: its header lines are folded, so none starts with "."
-        return Outgoing(person.envelope_sender or self._from, person.address, data, self._message_id(person),
-                        dot_stuffed=True)
-
-    def _message_id(self, person: Recipient) -> str:
-        return self._template.message_id(person.subscriber_id)
+        return Outgoing(person.envelope_sender or self._from, person.address, data, message_id, dot_stuffed=True)
 
     def _refused(self, claim: Claim, error: DeliveryError) -> Outcome:
         # error.reason and error.recipient come redacted from the transport.

@@ -48,7 +48,7 @@ from newsletter.content.excerpt import Excerpt
 from newsletter.errors import ConfigError, PermanentFailure
 from newsletter.issues.render import Placeholders, RenderedIssue
 from newsletter.mail.headers import address_domain, address_header, header, one_line
-from newsletter.mail.quoted_printable import encode_line
+from newsletter.mail.quoted_printable import LineTemplate, encode_line
 from newsletter.mail.recipient import Recipient
 from newsletter.translations import N_, day_month_year, translations
 from newsletter.weeks import IsoWeek
@@ -66,7 +66,7 @@ _PLAIN_URL = re.compile(r'[!#-;=?-~]*')
 class _Line:
     """A logical line of a body part that holds placeholders; it is encoded per recipient."""
 
-    text: str
+    template: LineTemplate
     is_html: bool
 
 
@@ -95,8 +95,10 @@ class MessageTemplate:
         digest = hashlib.sha256(self._id_key + str(subscriber_id).encode()).hexdigest()[:24]
         return self._id_head + digest + self._id_tail
 
-    def personalise(self, recipient: Recipient, *, date: datetime | None = None) -> bytes:
-        """The complete message for one recipient, CRLF line endings; `date` defaults to now.
+    def personalise(self, recipient: Recipient, *, date: datetime | None = None,
+                    message_id: str | None = None) -> bytes:
+        """The complete message for one recipient, CRLF line endings; `date` defaults to now, `message_id`
+        to `self.message_id(recipient.subscriber_id)` (a caller that has it already saves the hashing).
 
         Raises:
             PermanentFailure: the address cannot be written in a header (not a plain ASCII address).
@@ -106,25 +108,19 @@ class MessageTemplate:
         url = _checked_url(recipient.unsubscribe_url)
         # A recipient without a page of their own (a test send) gets the page that explains where it is.
         manage = _checked_url(recipient.manage_url or self._manage_fallback, "manage")
-        values = {False: self._placeholders.values(address, url, manage),
-                  True: self._placeholders.values(html.escape(address), html.escape(url), html.escape(manage))}
+        values = {False: self._placeholders.escaped(address, url, manage),
+                  True: self._placeholders.escaped(html.escape(address), html.escape(url), html.escape(manage))}
         parts = [
             self._top,
             b"To: ", address.encode(), CRLF,
             self._middle,
             b"Date: ", self._date_line(date or datetime.now(UTC)), CRLF,
-            b"Message-ID: ", self.message_id(recipient.subscriber_id).encode(), CRLF,
+            b"Message-ID: ", (message_id or self.message_id(recipient.subscriber_id)).encode(), CRLF,
             _list_unsubscribe(url.encode(), _mailto(recipient) or self._mailto),
             self._tail,
         ]
         for chunk in self._body:
-            if isinstance(chunk, bytes):
-                parts.append(chunk)
-            else:
-                text = chunk.text
-                for placeholder, value in values[chunk.is_html]:
-                    text = text.replace(placeholder, value)
-                parts.append(encode_line(text))
+            parts.append(chunk if isinstance(chunk, bytes) else chunk.template.fill(values[chunk.is_html]))
         return b"".join(parts)
 
     def _date_line(self, when: datetime) -> bytes:
@@ -203,7 +199,7 @@ def _part(boundary: str, content_type: str, content: str, placeholders: Placehol
     lines = content.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
     for line in lines:
         if placeholders.held_by(line):
-            chunks.append(_Line(line, is_html))
+            chunks.append(_Line(LineTemplate(line, placeholders.names), is_html))
         else:
             chunks.append(encode_line(line))
     # The CRLF before a boundary belongs to the boundary: this one ends the part's last line.

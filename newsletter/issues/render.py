@@ -23,6 +23,7 @@ from newsletter.content.excerpt import Excerpt
 from newsletter.errors import TemplateError
 from newsletter.issues.note import EditorNote
 from newsletter.issues.preheader import preheader
+from newsletter.mail import quoted_printable
 from newsletter.templating import email_environment, inline, render_template, right_to_left_text
 from newsletter.translations import date_range, direction
 from newsletter.weeks import IsoWeek
@@ -59,6 +60,16 @@ class Placeholders:
     def values(self, address: str, unsubscribe_url: str, manage_url: str) -> tuple[tuple[str, str], ...]:
         """(placeholder, value) pairs, for str.replace."""
         return (self.address, address), (self.unsubscribe_url, unsubscribe_url), (self.manage_url, manage_url)
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        return self.address, self.unsubscribe_url, self.manage_url
+
+    def escaped(self, address: str, unsubscribe_url: str, manage_url: str) -> dict[str, str]:
+        """{placeholder: value} with the values quoted-printable escaped, for `LineTemplate.fill`."""
+        return {self.address: quoted_printable.escape(address),
+                self.unsubscribe_url: quoted_printable.escape(unsubscribe_url),
+                self.manage_url: quoted_printable.escape(manage_url)}
 
     def held_by(self, line: str) -> bool:
         return self.address in line or self.unsubscribe_url in line or self.manage_url in line

@@ -30,7 +30,7 @@ from newsletter.delivery.transports.pacing import ConnectionBackoff, SendPacer
 from newsletter.delivery.transports.replies import refuses_us
 from newsletter.delivery.transports.smtp_envelope import envelope_commands, fit_options, needs_smtputf8, stuffed_data
 from newsletter.delivery.transports.smtp_pool import Connection, ConnectionPool
-from newsletter.delivery.transports.smtp_session import Reply, SessionRefused, SmtpSession
+from newsletter.delivery.transports.smtp_session import NoReply, Reply, SessionRefused, SmtpSession
 from newsletter.errors import DeliveryError, PermanentFailure, RelayRefusal, SessionFailure, TemporaryFailure
 from newsletter.mail.redact import redact, redact_text
 
@@ -163,6 +163,11 @@ class SmtpTransport:
 
         body = stuffed_data(message)
         if message.ready is not None and not message.ready.done():
+            # Its write was asked for before DATA, but the replies may have been read without a pause
+            # for it to run: one turn of the loop lets a quick write (SQLite's, on the loop) finish, so
+            # the body, the "." and the next message's commands go in one write instead of two.
+            await asyncio.sleep(0)
+        if message.ready is not None and not message.ready.done():
             # The previous outcome is still being written: the body may go meanwhile, since only the "."
             # lets the server accept the message. If `ready` raises, the "." never goes.
             session.write(body)
@@ -217,13 +222,7 @@ def _following(message: Outgoing, session: SmtpSession) -> tuple[str, bytes] | N
 
 async def _replies(session: SmtpSession, count: int) -> list[Reply]:
     """Up to `count` replies, in order; fewer when the server says it is closing (421)."""
-    replies: list[Reply] = []
-    while len(replies) < count:
-        reply = await session.reply()
-        replies.append(reply)
-        if reply.code == _CLOSING:
-            break
-    return replies
+    return await session.replies(count, closing=_CLOSING)
 
 
 class _IdleConnectionLost(ConnectionResetError):
@@ -233,12 +232,9 @@ class _IdleConnectionLost(ConnectionResetError):
 async def _first_replies(session: SmtpSession, count: int) -> list[Reply]:
     """`_replies`, where a connection found closed at the first reply is `_IdleConnectionLost`."""
     try:
-        first = await session.reply()
-    except ConnectionError as lost:
+        return await session.replies(count, closing=_CLOSING)
+    except NoReply as lost:
         raise _IdleConnectionLost(str(lost)) from lost
-    if first.code == _CLOSING or count == 1:
-        return [first]
-    return [first, *await _replies(session, count - 1)]
 
 
 async def _lock_step(session: SmtpSession, envelope: bytes, message: Outgoing) -> list[Reply]:

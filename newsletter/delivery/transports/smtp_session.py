@@ -38,6 +38,10 @@ class SessionRefused(Exception):
         self.text = text
 
 
+class NoReply(ConnectionResetError):
+    """The connection was closed before the first of the replies asked for (nothing was answered)."""
+
+
 class SmtpSession:
     """A connection to one server; `open` it, then `write` commands and read each `reply` in turn."""
 
@@ -101,21 +105,29 @@ class SmtpSession:
 
     async def reply(self) -> Reply:
         """The next reply, however many lines it has; raises TimeoutError or ConnectionError."""
+        return (await self.replies(1))[0]
+
+    async def replies(self, count: int, *, closing: int = 421) -> list[Reply]:
+        """The next `count` replies, fewer when one says the server is `closing`; raises TimeoutError,
+        ConnectionError, or `NoReply` when the connection was closed before the first of them.
+
+        They answer commands written together, so they are read within one `timeout`, not one each
+        (a time-out costs more than reading a reply that arrived in the same packet as the one before).
+        """
         if self._reader is None:
             raise ConnectionResetError("the connection is closed")
-        lines: list[bytes] = []
-        while len(lines) < _MAX_REPLY_LINES:
-            async with asyncio.timeout(self.timeout):  # no task per line, unlike wait_for
-                line = await self._reader.readline()
-            if not line.endswith(b"\n"):
-                raise ConnectionResetError("the server closed the connection")
-            if len(line) < 4 or not line[:3].isdigit():
-                raise ConnectionResetError(f"the server answered out of protocol: {line[:60]!r}")
-            lines.append(line)
-            if line[3:4] != b"-":
-                text = "\n".join(part[4:].strip().decode("utf-8", "replace") for part in lines)
-                return Reply(int(line[:3]), text)
-        raise ConnectionResetError("the server sent a reply of too many lines")
+        found: list[Reply] = []
+        async with asyncio.timeout(self.timeout):  # no task, unlike wait_for
+            while len(found) < count:
+                try:
+                    found.append(await _read_reply(self._reader))
+                except ConnectionError as lost:
+                    if found:
+                        raise
+                    raise NoReply(str(lost)) from lost
+                if found[-1].code == closing:
+                    break
+        return found
 
     async def command(self, line: bytes) -> Reply:
         self.write(line + b"\r\n")
@@ -166,6 +178,23 @@ class SmtpSession:
     async def _expect(self, step: str, reply: Reply, code: int) -> None:
         if reply.code != code:
             raise SessionRefused(step, reply.code, reply.text)
+
+
+async def _read_reply(reader: asyncio.StreamReader) -> Reply:
+    lines: list[bytes] = []
+    while len(lines) < _MAX_REPLY_LINES:
+        line = await reader.readline()
+        if not line.endswith(b"\n"):
+            raise ConnectionResetError("the server closed the connection")
+        if len(line) < 4 or not line[:3].isdigit():
+            raise ConnectionResetError(f"the server answered out of protocol: {line[:60]!r}")
+        if line[3:4] != b"-":
+            if lines:
+                lines.append(line)
+                return Reply(int(line[:3]), "\n".join(part[4:].strip().decode("utf-8", "replace") for part in lines))
+            return Reply(int(line[:3]), line[4:].strip().decode("utf-8", "replace"))  # most replies: one line
+        lines.append(line)
+    raise ConnectionResetError("the server sent a reply of too many lines")
 
 
 def _extensions(text: str) -> dict[str, str]:

@@ -71,3 +71,32 @@ async def test_after_a_write_fails_nothing_later_is_written() -> None:
 
 async def _wait(written: object) -> None:
     await written  # type: ignore[misc]
+
+
+async def test_while_outcomes_come_close_together_a_commit_waits_to_take_the_next_ones_too() -> None:
+    database = Database()
+    writer = OutcomeWriter(database.write, wait=5, gather=0.5, waiters=4)
+    first = writer.submit([sent(1)])
+    waiting = asyncio.ensure_future(_wait(writer.submit([sent(2)])))  # came right after: the process is busy
+    await asyncio.sleep(0.01)  # within the gathering time: nothing written yet
+    third = writer.submit([sent(3)])
+    await asyncio.gather(waiting, _wait(first), _wait(third))
+    assert database.commits == [[1, 2, 3]]
+
+
+async def test_a_gathering_commit_starts_at_once_when_every_worker_waits_on_it() -> None:
+    database = Database()
+    writer = OutcomeWriter(database.write, wait=3600, gather=3600, waiters=2)  # timers that never fire in time
+    first, second = writer.submit([sent(1)]), writer.submit([sent(2)])
+    waiting = asyncio.ensure_future(_wait(first))
+    await asyncio.sleep(0.05)
+    assert database.commits == []  # one worker waits; the other may yet hand over an outcome
+    await asyncio.wait_for(asyncio.gather(waiting, _wait(second)), timeout=5)
+    assert database.commits == [[1, 2]]
+
+
+async def test_an_outcome_that_comes_alone_is_committed_at_once_when_asked_for() -> None:
+    database = Database()
+    writer = OutcomeWriter(database.write, gather=3600, waiters=4)
+    await asyncio.wait_for(_wait(writer.submit([sent(1)])), timeout=5)
+    assert database.commits == [[1]]

@@ -27,7 +27,8 @@ identify a person) and DKIM signs it, as Gmail asks.
 
 No line of a personalised message begins with "." (the encoder writes it as =2E), so SMTP
 dot-stuffing leaves the bytes unchanged. That holds for the per-recipient lines too: a body line
-holding a placeholder is encoded afresh, whole, for each recipient, by the same encoder.
+holding a placeholder is encoded for each recipient by the same encoder, from the physical line its
+first placeholder falls in (`quoted_printable.LineTemplate` keeps the ones before, which no value changes).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ _PLAIN_URL = re.compile(r'[!#-;=?-~]*')
 
 @dataclass(frozen=True)
 class _Line:
-    """A logical line of a body part that holds placeholders; it is encoded per recipient."""
+    """A logical line of a body part that holds placeholders; its template encodes it per recipient."""
 
     template: LineTemplate
     is_html: bool

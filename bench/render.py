@@ -27,6 +27,7 @@ from newsletter.weeks import IsoWeek
 WEEK = IsoWeek(2026, 47)
 RECIPIENTS = 1_000
 RENDERS = 15
+PASSES = 5  # personalising every recipient again: the fastest pass per message is the least disturbed figure
 LIMIT = 0.05
 CONFIG = Config(
     newsletter=NewsletterSettings(from_address="letters@news.example.org", list_id="weekly.news.example.org"),
@@ -58,6 +59,12 @@ def sample_issue(excerpts: int = 6, words: int = 470) -> list[Excerpt]:
     return issue
 
 
+def _timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
 def best_of(repeats: int, work: Callable[[], object]) -> float:
     """The median time of `work` in seconds over `repeats` runs."""
     times = []
@@ -86,6 +93,14 @@ def main() -> None:
         message = template.personalise(reader)
         costs.append(time.perf_counter() - start)
     last = costs[-1]
+    readers = [Recipient(n, f"reader{n}@example.com", f"https://news.example.org/unsubscribe?token=s{n}.aGVsbG8=.c2lnbmVk==")
+               for n in range(1, RECIPIENTS + 1)]
+
+    def every_reader() -> None:
+        for reader in readers:
+            template.personalise(reader)  # each message dropped, as the send drops it once written
+
+    passes = min(_timed(every_reader) for _ in range(PASSES))
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -102,6 +117,7 @@ def main() -> None:
         (f"render + inline, median of {RENDERS}", render_time),
         ("compose MIME template (once per issue)", compose_time),
         (f"personalise, mean of {RECIPIENTS:,}", statistics.fmean(costs)),
+        (f"personalise, fastest of {PASSES} passes over {RECIPIENTS:,}", passes / RECIPIENTS),
         (f"personalise, the {RECIPIENTS:,}th message", last),
         ("DKIM-sign one message (optional)", sign_time),
     ]

@@ -67,12 +67,11 @@ class Placeholders:
 
     def escaped(self, address: str, unsubscribe_url: str, manage_url: str) -> dict[str, str]:
         """{placeholder: value} with the values quoted-printable escaped, for `LineTemplate.fill`."""
-        return {self.address: quoted_printable.escape(address),
-                self.unsubscribe_url: quoted_printable.escape(unsubscribe_url),
-                self.manage_url: quoted_printable.escape(manage_url)}
+        return {placeholder: quoted_printable.escape(value)
+                for placeholder, value in self.values(address, unsubscribe_url, manage_url)}
 
     def held_by(self, line: str) -> bool:
-        return self.address in line or self.unsubscribe_url in line or self.manage_url in line
+        return any(placeholder in line for placeholder in self.names)
 
 
 @dataclass(frozen=True)

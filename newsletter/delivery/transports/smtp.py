@@ -30,7 +30,7 @@ from newsletter.delivery.transports.pacing import ConnectionBackoff, SendPacer
 from newsletter.delivery.transports.replies import refuses_us
 from newsletter.delivery.transports.smtp_envelope import envelope_commands, fit_options, needs_smtputf8, stuffed_data
 from newsletter.delivery.transports.smtp_pool import Connection, ConnectionPool
-from newsletter.delivery.transports.smtp_session import NoReply, Reply, SessionRefused, SmtpSession
+from newsletter.delivery.transports.smtp_session import CLOSING, NoReply, Reply, SessionRefused, SmtpSession
 from newsletter.errors import DeliveryError, PermanentFailure, RelayRefusal, SessionFailure, TemporaryFailure
 from newsletter.mail.redact import redact, redact_text
 
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 _ACCEPTED_RCPT = (250, 251)
 _START_INPUT = 354
-_CLOSING = 421
 _TOO_MANY_RECIPIENTS = 452
 _LOST = "the connection was lost before the server confirmed the message; it may be sent again"
 
@@ -186,7 +185,7 @@ class SmtpTransport:
         reply = await session.reply()
         if reply.code == 250:
             return
-        if reply.code == _CLOSING or not 400 <= reply.code < 600:
+        if reply.code == CLOSING or not 400 <= reply.code < 600:
             connection.drop()  # the server is leaving, or we are out of step: a fresh connection is better
         raise _refusal(reply.code, reply.text, address, "the message")
 
@@ -220,19 +219,15 @@ def _following(message: Outgoing, session: SmtpSession) -> tuple[str, bytes] | N
     return after.message_id, fit_options(commands, session)
 
 
-async def _replies(session: SmtpSession, count: int) -> list[Reply]:
-    """Up to `count` replies, in order; fewer when the server says it is closing (421)."""
-    return await session.replies(count, closing=_CLOSING)
-
-
 class _IdleConnectionLost(ConnectionResetError):
     """The connection was gone before the server answered anything of this message."""
 
 
 async def _first_replies(session: SmtpSession, count: int) -> list[Reply]:
-    """`_replies`, where a connection found closed at the first reply is `_IdleConnectionLost`."""
+    """Up to `count` replies, in order (fewer after a 421: `SmtpSession.replies`), where a connection
+    found closed at the first reply is `_IdleConnectionLost`."""
     try:
-        return await session.replies(count, closing=_CLOSING)
+        return await session.replies(count)
     except NoReply as lost:
         raise _IdleConnectionLost(str(lost)) from lost
 
@@ -275,7 +270,7 @@ async def _checkenvelope_commands(session: SmtpSession, replies: list[Reply], ad
 async def _end_refused(session: SmtpSession, replies: list[Reply]) -> None:
     """End a refused transaction so the connection can carry the next message, or close it."""
     codes = [reply.code for reply in replies]
-    if _START_INPUT in codes or _CLOSING in codes or not all(200 <= code < 600 for code in codes):
+    if _START_INPUT in codes or CLOSING in codes or not all(200 <= code < 600 for code in codes):
         # A DATA accepted behind a refusal would take whatever we wrote next as the message; a 421 closes
         # the session; any other code means we may be out of step.
         session.abort()

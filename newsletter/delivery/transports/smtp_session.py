@@ -19,6 +19,7 @@ import ssl
 from dataclasses import dataclass
 
 _MAX_REPLY_LINES = 100
+CLOSING = 421  # the server is closing the session (RFC 5321 3.8): nothing after it will be answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +108,8 @@ class SmtpSession:
         """The next reply, however many lines it has; raises TimeoutError or ConnectionError."""
         return (await self.replies(1))[0]
 
-    async def replies(self, count: int, *, closing: int = 421) -> list[Reply]:
-        """The next `count` replies, fewer when one says the server is `closing`; raises TimeoutError,
+    async def replies(self, count: int) -> list[Reply]:
+        """The next `count` replies, fewer when one says the server is closing (421); raises TimeoutError,
         ConnectionError, or `NoReply` when the connection was closed before the first of them.
 
         They answer commands written together, so they are read within one `timeout`, not one each
@@ -125,7 +126,7 @@ class SmtpSession:
                     if found:
                         raise
                     raise NoReply(str(lost)) from lost
-                if found[-1].code == closing:
+                if found[-1].code == CLOSING:
                     break
         return found
 

@@ -5,7 +5,6 @@ is changed."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from newsletter.cli import event_loop
 from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.cli.excerpts import KEY_LENGTH
 from newsletter.cli.issue import who
@@ -49,7 +49,7 @@ def mail_proofs(app: App, prepared: PreparedIssue) -> int:
         finally:
             await transport.close()
 
-    return asyncio.run(go())
+    return event_loop.run(go())
 
 
 def _say_proofs(app: App, prepared: PreparedIssue) -> None:

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from zoneinfo import ZoneInfo
 
 import click
 
+from newsletter.cli import event_loop
 from newsletter.cli.app import App, pass_app
 from newsletter.db.schema import utcnow
 from newsletter.service import logs
@@ -30,7 +30,7 @@ def run(app: App, host: str | None, port: int | None) -> None:
     _log_as_configured(app)
     service = Service(app.config, app.engine, host=host or app.config.web.host,
                       port=app.config.web.port if port is None else port)
-    asyncio.run(service.run())
+    event_loop.run(service.run())
 
 
 @click.command("schedule")
@@ -92,7 +92,7 @@ def serve(app: App, host: str | None, port: int | None) -> None:
                           port=app.config.web.port if port is None else port)
     app.console.print(f"sign-up page on http://{host or app.config.web.host}:{server.uvicorn.config.port}/ "
                       f"(links in emails use {app.config.web.base_url})")
-    asyncio.run(server.run())
+    event_loop.run(server.run())
 
 
 def _log_as_configured(app: App) -> None:

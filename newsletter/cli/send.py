@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import func, select
 
+from newsletter.cli import event_loop
 from newsletter.cli.app import App, chosen_week, pass_app
 from newsletter.cli.drain import SendDrain
 from newsletter.cli.send_report import say_what_was_left
@@ -134,7 +134,7 @@ def _send_to_one(app: App, prepared: PreparedIssue, address_text: str) -> None:
         finally:
             await transport.close()
 
-    asyncio.run(go())
+    event_loop.run(go())
     app.console.print(f"sent {prepared.week} to one address outside the ledger "
                       f"({app.config.delivery.transport})")
 
@@ -183,7 +183,7 @@ def _send(app: App, prepared: PreparedIssue, workers: int | None, as_json: bool)
             await transport.close()
 
     with progress:
-        stopped = asyncio.run(go())
+        stopped = event_loop.run(go())
         progress.update(task, completed=done[0])
     say_what_was_left(app, prepared.week, started.issue_id, tally, stopped=stopped, signalled=drain.signal,
                       as_json=as_json)

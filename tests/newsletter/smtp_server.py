@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
@@ -194,8 +194,8 @@ class _Refusal(asyncio.Protocol):
         self._reply = reply.encode("ascii") + b"\r\n"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.WriteTransport)
-        transport.write(self._reply)
+        # A stream transport on either loop (uvloop's are not asyncio.WriteTransport subclasses).
+        cast(asyncio.WriteTransport, transport).write(self._reply)
         transport.close()
 
 

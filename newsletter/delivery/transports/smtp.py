@@ -179,7 +179,7 @@ class SmtpTransport:
             # of the message went, so it may go on a new connection.
             raise _IdleConnectionLost("the server closed the connection before the message's data")
         following = _following(message, session) if pipelining else None
-        session.write(body + b".\r\n" + (following[1] if following else b""))
+        session.write(body, b".\r\n", following[1] if following else b"")
         if following:
             connection.primed = following[0]
         reply = await session.reply()

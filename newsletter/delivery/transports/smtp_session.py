@@ -99,10 +99,12 @@ class SmtpSession:
         if self._username:
             await self._login()
 
-    def write(self, data: bytes) -> None:
+    def write(self, *pieces: bytes) -> None:
+        """Write `pieces` in order, as one write: uvloop hands them to the kernel together (writev), so
+        a message's body is not copied to add the "." and the next commands behind it."""
         if self._writer is None or self._writer.is_closing():
             raise ConnectionResetError("the connection is closed")
-        self._writer.write(data)
+        self._writer.writelines(pieces)
 
     async def reply(self) -> Reply:
         """The next reply, however many lines it has; raises TimeoutError or ConnectionError."""

@@ -19,6 +19,8 @@ import ssl
 from dataclasses import dataclass
 
 _MAX_REPLY_LINES = 100
+_MAX_LINE_BYTES = 2048  # a reply line longer than this, still without its end, is not SMTP (RFC 5321: 512)
+_READ_BYTES = 65536
 CLOSING = 421  # the server is closing the session (RFC 5321 3.8): nothing after it will be answered
 
 
@@ -59,6 +61,7 @@ class SmtpSession:
         self._password = password
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._unread = b""  # what the server sent that no reply asked for yet
         self.extensions: dict[str, str] = {}
 
     @property
@@ -69,7 +72,7 @@ class SmtpSession:
     @property
     def closed_by_server(self) -> bool:
         """Every reply has been read and the server has closed its end."""
-        return self._reader is not None and self._reader.at_eof()
+        return self._reader is not None and not self._unread and self._reader.at_eof()
 
     def offers(self, extension: str) -> bool:
         return extension.upper() in self.extensions
@@ -93,6 +96,9 @@ class SmtpSession:
             if not self.offers("STARTTLS"):
                 raise SessionRefused("starttls", 0, "STARTTLS extension not supported by the server")
             await self._expect("starttls", await self.command(b"STARTTLS"), 220)
+            if self._unread:
+                # Bytes sent in the clear behind the 220 would be read as if they came over TLS.
+                raise SessionRefused("starttls", 0, "the server sent more than its reply to STARTTLS")
             await asyncio.wait_for(writer.start_tls(self._context(), server_hostname=self.host),
                                    self.timeout)
             await self._hello()
@@ -114,21 +120,27 @@ class SmtpSession:
         """The next `count` replies, fewer when one says the server is closing (421); raises TimeoutError,
         ConnectionError, or `NoReply` when the connection was closed before the first of them.
 
-        They answer commands written together, so they are read within one `timeout`, not one each
-        (a time-out costs more than reading a reply that arrived in the same packet as the one before).
+        They answer commands written together, so they are read within one `timeout`, not one each,
+        and parsed from what each read brought: the replies to a message's "." and to the next one's
+        MAIL, RCPT and DATA mostly come in one packet, read once (a read and a time-out cost more
+        than parsing a line).
         """
-        if self._reader is None:
+        reader = self._reader
+        if reader is None:
             raise ConnectionResetError("the connection is closed")
         found: list[Reply] = []
         async with asyncio.timeout(self.timeout):  # no task, unlike wait_for
             while len(found) < count:
-                try:
-                    found.append(await _read_reply(self._reader))
-                except ConnectionError as lost:
-                    if found:
-                        raise
-                    raise NoReply(str(lost)) from lost
-                if found[-1].code == CLOSING:
+                reply, self._unread = _parse_reply(self._unread)
+                if reply is None:
+                    received = await reader.read(_READ_BYTES)
+                    if not received:
+                        lost = "the server closed the connection"
+                        raise ConnectionResetError(lost) if found else NoReply(lost)
+                    self._unread += received
+                    continue
+                found.append(reply)
+                if reply.code == CLOSING:
                     break
         return found
 
@@ -151,6 +163,7 @@ class SmtpSession:
         if self._writer is not None:
             self._writer.transport.abort()
         self._reader = self._writer = None
+        self._unread = b""
         self.extensions = {}
 
     def _context(self) -> ssl.SSLContext:
@@ -183,21 +196,34 @@ class SmtpSession:
             raise SessionRefused(step, reply.code, reply.text)
 
 
-async def _read_reply(reader: asyncio.StreamReader) -> Reply:
+def _parse_reply(data: bytes) -> tuple[Reply | None, bytes]:
+    """The first whole reply in `data` and what follows it, or (None, data) while it is incomplete.
+
+    Raises ConnectionResetError for what no SMTP server sends: a line that is not a reply, or a
+    reply of more than `_MAX_REPLY_LINES` lines.
+    """
     lines: list[bytes] = []
-    while len(lines) < _MAX_REPLY_LINES:
-        line = await reader.readline()
-        if not line.endswith(b"\n"):
-            raise ConnectionResetError("the server closed the connection")
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        if end < 0:
+            if len(data) - start > _MAX_LINE_BYTES:
+                raise ConnectionResetError("the server sent a reply line too long")
+            return None, data
+        line = data[start:end + 1]
+        start = end + 1
         if len(line) < 4 or not line[:3].isdigit():
             raise ConnectionResetError(f"the server answered out of protocol: {line[:60]!r}")
         if line[3:4] != b"-":
+            rest = data[start:]
             if lines:
                 lines.append(line)
-                return Reply(int(line[:3]), "\n".join(part[4:].strip().decode("utf-8", "replace") for part in lines))
-            return Reply(int(line[:3]), line[4:].strip().decode("utf-8", "replace"))  # most replies: one line
+                return Reply(int(line[:3]), "\n".join(part[4:].strip().decode("utf-8", "replace")
+                                                     for part in lines)), rest
+            return Reply(int(line[:3]), line[4:].strip().decode("utf-8", "replace")), rest  # most: one line
         lines.append(line)
-    raise ConnectionResetError("the server sent a reply of too many lines")
+        if len(lines) >= _MAX_REPLY_LINES:
+            raise ConnectionResetError("the server sent a reply of too many lines")
 
 
 def _extensions(text: str) -> dict[str, str]:

@@ -3,24 +3,28 @@ made once per process."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from newsletter.config.settings import Config
 from subscribers import key_check
-from subscribers.addresses import Address, parse
 from subscribers.crypto import AddressCrypto
 from subscribers.keys import load_keys
 from subscribers.links import Links
 from subscribers.outbox import Outbox
-from subscribers.proof_of_work import ProofOfWork
 from subscribers.settings import SubscriberSettings
 from subscribers.store import SubscriberStore
 from subscribers.tables import utcnow
 from subscribers.tokens import TokenSigner
 from subscribers.verp import ReturnAddresses
+
+if TYPE_CHECKING:
+    from subscribers.addresses import Address
+    from subscribers.proof_of_work import ProofOfWork
 
 
 class Subscribers:
@@ -36,12 +40,19 @@ class Subscribers:
         key_check.verify(engine, keys, key_origin(self.settings))
         self.crypto = AddressCrypto(keys)
         self.signer = TokenSigner(keys.tokens)
-        self.proof_of_work = ProofOfWork(keys.tokens, now)
+        self._proof_key = keys.tokens
         self.store = SubscriberStore(engine, self.crypto, now, resubscribe_after=self.settings.resubscribe,
                                      welcome=self.settings.welcome)
         self.outbox = Outbox(engine, now)
         self.links = Links(self.settings.base_url, self.signer, self.settings.pending, now)
         self.returns = ReturnAddresses.from_config(config, keys.tokens, lambda: now().date())
+
+    @functools.cached_property
+    def proof_of_work(self) -> ProofOfWork:
+        """The sign-up form's challenges; made (and altcha imported) by the commands that serve the form."""
+        from subscribers.proof_of_work import ProofOfWork
+
+        return ProofOfWork(self._proof_key, self.now)
 
     def parse(self, text: str, *, new: bool = False) -> Address:
         """An address as the settings want it checked (DNS or not).
@@ -49,6 +60,9 @@ class Subscribers:
         `new` for an address joining the list (sign-up, import): only then do the rules for what the
         relay can deliver apply, so that an address stored earlier can still be looked up and erased.
         """
+        # Imported here: email-validator (15 ms) is for the commands that take addresses, not for a send.
+        from subscribers.addresses import parse
+
         return parse(text, dns_checks=self.settings.dns_checks, smtputf8=self.settings.smtputf8 or not new)
 
 

@@ -12,19 +12,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, Row, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from newsletter.db.transient import is_transient
 from subscribers import consent_events, outbox, signups
-from subscribers.addresses import Address
 from subscribers.crypto import AddressCrypto
 from subscribers.errors import StoreError
 from subscribers.states import SUPPRESSION_FORM
 from subscribers.tables import SUPPRESSED, Status, SubscriberRow, as_utc, utcnow
 from subscribers.tokens import new_nonce
+
+if TYPE_CHECKING:  # email-validator is for checking addresses, not for sending to stored ones
+    from subscribers.addresses import Address
 
 T = cast(Table, SubscriberRow.__table__)
 RESEND_AFTER = timedelta(hours=1)

@@ -31,7 +31,6 @@ from newsletter.mail.dkim import DkimSigner
 from newsletter.mail.recipient import Recipient
 from newsletter.service.proofs import tell_reviewers
 from newsletter.weeks import IsoWeek
-from subscribers.addresses import parse as parse_address
 from subscribers.recipients import SubscriberRecipients
 
 PROGRESS_SECONDS = 0.1
@@ -118,6 +117,8 @@ def _dry_run(app: App, prepared: PreparedIssue, as_json: bool) -> None:
 
 
 def _send_to_one(app: App, prepared: PreparedIssue, address_text: str) -> None:
+    from subscribers.addresses import parse as parse_address  # email-validator: for --to, not every send
+
     address = parse_address(address_text).deliver
     base = app.config.web.base_url.rstrip("/")
     recipient = Recipient(0, address, f"{base}/unsubscribe?token=test-send")

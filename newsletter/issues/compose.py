@@ -60,6 +60,7 @@ DEFAULT_SUBJECT = N_("{title} — week of {date}")
 CRLF = b"\r\n"
 MAX_URL = 900  # keeps "List-Unsubscribe: <URL>," inside one 998-octet line
 # What a URL in a header may hold: printable ASCII but the space and <, > and ", which would end it.
+_HTML_SPECIAL = re.compile(r"[&<>\"']")  # what html.escape changes
 _PLAIN_URL = re.compile(r'[!#-;=?-~]*')
 
 
@@ -109,8 +110,10 @@ class MessageTemplate:
         url = _checked_url(recipient.unsubscribe_url)
         # A recipient without a page of their own (a test send) gets the page that explains where it is.
         manage = _checked_url(recipient.manage_url or self._manage_fallback, "manage")
-        values = {False: self._placeholders.escaped(address, url, manage),
-                  True: self._placeholders.escaped(html.escape(address), html.escape(url), html.escape(manage))}
+        plain = self._placeholders.escaped(address, url, manage)
+        # Most readers' values hold nothing HTML escapes: then the HTML part's values are the same.
+        values = {False: plain, True: plain if not _HTML_SPECIAL.search(address + url + manage) else
+                  self._placeholders.escaped(html.escape(address), html.escape(url), html.escape(manage))}
         parts = [
             self._top,
             b"To: ", address.encode(), CRLF,

@@ -199,8 +199,8 @@ class SmtpSession:
 def _parse_reply(data: bytes) -> tuple[Reply | None, bytes]:
     """The first whole reply in `data` and what follows it, or (None, data) while it is incomplete.
 
-    Raises ConnectionResetError for what no SMTP server sends: a line that is not a reply, or a
-    reply of more than `_MAX_REPLY_LINES` lines.
+    Raises ConnectionResetError for what no SMTP server sends: a line that is not a reply, a line
+    that runs past `_MAX_LINE_BYTES` without ending, or a reply of `_MAX_REPLY_LINES` lines or more.
     """
     lines: list[bytes] = []
     start = 0

@@ -174,8 +174,10 @@ class Sender:
         with self._sessions() as session:
             bind = session.get_bind()
         self._engine = bind if isinstance(bind, Engine) else bind.engine
-        # SQLite is a library, not a server: a read costs CPU, not a wait (in WAL mode nothing blocks it),
-        # so the lookups run on the loop; in a thread they cost more in handing over than they overlap.
+        # SQLite is a library, not a server: a read costs CPU, not a wait (in WAL mode no writer blocks a
+        # reader), so the lookups run on the loop; in a thread they cost more in hand-overs than they
+        # overlap. A lookup that fails there is made again, patiently and in a thread, when its batch's
+        # turn comes.
         self._inline_reads = self._engine.dialect.name == "sqlite"
         self._failure: SendStopped | None = None
         self._breaker = RefusalBreaker(self._policy.refusals_in_a_row)
